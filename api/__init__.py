@@ -1,0 +1,1 @@
+"""claimscrub api package."""

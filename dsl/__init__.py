@@ -1,0 +1,1 @@
+"""claimscrub dsl package."""

@@ -1,0 +1,1 @@
+"""claimscrub engine package."""

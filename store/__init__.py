@@ -1,0 +1,1 @@
+"""claimscrub store package."""
