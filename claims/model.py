@@ -1,9 +1,9 @@
 """Plain, typed domain objects for professional and institutional claims.
 
-Why plain dataclasses and not pydantic: the domain is the contract between the X12 reader, the JSON
-boundary, the rule compiler (field names and types) and the evaluators.  Validation of untrusted input
-happens once, at the boundary (``claims.json_io`` and ``claims.x12``); inside, objects are frozen and
-cheap to build (the X12 reader builds millions of them).
+Why plain dataclasses and not pydantic: the domain is the contract between the X12 reader, the
+JSON boundary, the rule compiler (field names and types) and the evaluators.  Validation of
+untrusted input happens once, at the boundary (``claims.optum`` and ``claims.x12``); inside, objects
+are frozen and cheap to build (the X12 reader builds millions of them).
 
 Codes are kept as the strings the claim carries (upper case, no dots); money is ``Decimal`` so that
 totals compare exactly; dates are ``datetime.date``.
@@ -168,7 +168,10 @@ class CodeAmount:
 
 @dataclass(frozen=True, slots=True)
 class ServiceLine:
-    """One service line (2400 loop).  Institutional lines carry a revenue code; the HCPCS is optional."""
+    """One service line (2400 loop).
+
+    Institutional lines carry a revenue code; their HCPCS code is optional.
+    """
 
     number: int
     charge: Decimal
@@ -181,7 +184,7 @@ class ServiceLine:
     service_date: date | None = None
     service_date_end: date | None = None
     place_of_service: str = ""  # SV105, only when it differs from the claim's
-    diagnosis_pointers: tuple[int, ...] = ()  # 1-based into the claim's non-principal-first dx list
+    diagnosis_pointers: tuple[int, ...] = ()  # 1-based into the claim's diagnosis list
     emergency: bool = False
     ndc: str = ""
     ndc_quantity: Decimal | None = None
@@ -195,8 +198,8 @@ class ServiceLine:
 class Claim:
     """One claim (one CLM segment and everything under it), of either kind.
 
-    ``facility_code`` is CLM05-1: the place of service on a professional claim, the facility type code
-    (first two digits of the type of bill) on an institutional one.  ``control_number`` is the
+    ``facility_code`` is CLM05-1: the place of service on a professional claim, the facility type
+    code (first two digits of the type of bill) on an institutional one.  ``control_number`` is the
     transaction set control number (ST02) or the JSON ``controlNumber``.
     """
 
@@ -245,7 +248,7 @@ class Claim:
 
     @property
     def type_of_bill(self) -> str:
-        """The three-character type of bill (facility type + frequency) of an institutional claim."""
+        """The three-character type of bill (facility type + frequency), institutional only."""
         if self.kind is not ClaimKind.INSTITUTIONAL:
             return ""
         return f"{self.facility_code}{self.frequency_code}"
