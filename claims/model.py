@@ -190,7 +190,7 @@ class ServiceLine:
     ndc_quantity: Decimal | None = None
     ndc_unit: str = ""
     description: str = ""
-    providers: tuple[Provider, ...] = ()
+    providers: tuple[Provider, ...] = ()  # one per role, in ProviderRole order
     source: SourceLocation | None = field(default=None, compare=False)
 
 
@@ -217,7 +217,7 @@ class Claim:
     payment_responsibility: str = "P"  # SBR01: P primary, S secondary, T tertiary ...
     patient: Person | None = None  # None when the patient is the subscriber
     relationship_code: str = "18"  # 18 self; otherwise PAT01 (01 spouse, 19 child, ...)
-    providers: tuple[Provider, ...] = ()
+    providers: tuple[Provider, ...] = ()  # one per role, in ProviderRole order
     diagnoses: tuple[Diagnosis, ...] = ()
     procedures: tuple[Procedure, ...] = ()
     statement_from: date | None = None

@@ -6,6 +6,7 @@ model -> X12 -> model and model -> JSON -> model are exact round trips.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -68,6 +69,7 @@ people = st.builds(
     sex=st.sampled_from(["M", "F", "U"]),
 )
 parties = st.builds(Party, name=names, identifier=_text(_ALNUM, 2, 15))
+named_parties = st.builds(Party, name=names)
 
 
 def _provider(role: ProviderRole) -> st.SearchStrategy[Provider]:
@@ -105,10 +107,11 @@ def _billing() -> st.SearchStrategy[Provider]:
 
 _OPTIONAL_ROLES = {
     ClaimKind.PROFESSIONAL: (ProviderRole.RENDERING, ProviderRole.REFERRING),
+    # in ProviderRole order, the order both readers produce
     ClaimKind.INSTITUTIONAL: (
+        ProviderRole.REFERRING,
         ProviderRole.ATTENDING,
         ProviderRole.OPERATING,
-        ProviderRole.REFERRING,
     ),
 }
 
@@ -118,7 +121,10 @@ def _providers(draw: st.DrawFn, kind: ClaimKind) -> tuple[Provider, ...]:
     out = [draw(_billing())]
     for role in _OPTIONAL_ROLES[kind]:
         if draw(st.booleans()):
-            out.append(draw(_provider(role)))
+            provider = draw(_provider(role))
+            if role is ProviderRole.OPERATING:  # Optum's operatingPhysician carries no taxonomy
+                provider = replace(provider, taxonomy="")
+            out.append(provider)
     return tuple(out)
 
 
@@ -184,8 +190,8 @@ def professional_claims(draw: st.DrawFn) -> Claim:
         frequency_code=draw(st.sampled_from(["1", "7", "8"])),
         claim_filing_code=draw(st.sampled_from(["CI", "MB", "MC", "BL", "HM"])),
         payer=draw(parties),
-        submitter=draw(parties),
-        receiver=draw(parties),
+        submitter=draw(named_parties),  # Optum's professional JSON has no id here
+        receiver=draw(named_parties),
         subscriber=draw(people),
         payment_responsibility=draw(st.sampled_from(["P", "S", "T"])),
         patient=patient,
@@ -226,6 +232,8 @@ def institutional_claims(draw: st.DrawFn) -> Claim:
     n_lines = draw(st.integers(1, 6))
     lines = tuple(draw(_institutional_line(i + 1)) for i in range(n_lines))
     patient, rel = draw(_person_and_relationship())
+    if patient is not None:  # Optum's institutional dependent carries no member id
+        patient = replace(patient, member_id="")
     return Claim(
         kind=ClaimKind.INSTITUTIONAL,
         control_number=draw(_text(_DIGITS, 4, 9)),
