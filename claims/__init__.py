@@ -1,4 +1,4 @@
-"""Claim models: plain typed domain objects, the Optum JSON boundary and the X12 837 reader/writer."""
+"""Claim models: plain typed domain objects, the Optum JSON boundary, the X12 837 reader/writer."""
 
 from claims.model import (
     Claim,

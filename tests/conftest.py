@@ -13,6 +13,16 @@ X12_SAMPLES = SHARED / "reference" / "x12-samples"
 OPTUM_OPENAPI = SHARED / "reference" / "optum-openapi"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-goldens``: rewrite golden files (tests/dsl) instead of comparing with them."""
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/dsl/golden/*.ir.txt from the current compiler",
+    )
+
+
 @pytest.fixture(scope="session")
 def x12_samples_dir() -> Path:
     """The real-format 837 samples beside the checkout; skip when this setup is absent."""

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from api.commands.convert import convert_command
+from api.commands.dsl_tools import check_command, fmt_command
+from api.commands.store_cmd import store_group
+
+COMMANDS: list[click.Command] = [convert_command, check_command, fmt_command, store_group]
 
 __all__ = ["COMMANDS"]
