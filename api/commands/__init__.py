@@ -6,8 +6,15 @@ import click
 
 from api.commands.convert import convert_command
 from api.commands.dsl_tools import check_command, fmt_command
+from api.commands.scrub import scrub_command
 from api.commands.store_cmd import store_group
 
-COMMANDS: list[click.Command] = [convert_command, check_command, fmt_command, store_group]
+COMMANDS: list[click.Command] = [
+    scrub_command,
+    convert_command,
+    check_command,
+    fmt_command,
+    store_group,
+]
 
 __all__ = ["COMMANDS"]

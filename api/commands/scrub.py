@@ -1,0 +1,234 @@
+"""``claimscrub scrub``: scrub claim files against knowledge packs and report the edits.
+
+Claims stream from the files in chunks, so a file of millions of claims is scrubbed in bounded
+memory; the output is one envelope per claim (``api.envelope``) in the chosen format.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from api.envelope import claim_response, error_response, structure_error
+from claims.model import Claim
+from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
+from dsl import CompileError
+from engine.scrubber import Scrubber
+from knowledge_packs import bundled_pack_dirs
+
+__all__ = ["scrub_command"]
+
+CHUNK = 10_000
+_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+_FAIL_ON = {"never": 99, "warning": 1, "error": 2}
+
+
+def _error_envelope(item: SourceItem) -> dict[str, Any]:
+    err = item.error
+    code = getattr(err, "code", "IN-E000")
+    location = str(getattr(err, "location", "") or "")
+    control = str(getattr(err, "transaction_control_number", "") or "")
+    entry = structure_error(code=code, description=str(err), location=location)
+    return error_response(control, [entry], file=item.file)
+
+
+def _chunks(files: Sequence[Path]) -> Iterator[tuple[list[Claim], list[dict[str, Any]]]]:
+    """Claims in chunks of CHUNK, each with the error envelopes met while reading them."""
+    claims: list[Claim] = []
+    errors: list[dict[str, Any]] = []
+    for path in files:
+        for item in iter_claims(path):
+            if item.claim is not None:
+                claims.append(item.claim)
+            else:
+                errors.append(_error_envelope(item))
+            if len(claims) >= CHUNK:
+                yield claims, errors
+                claims, errors = [], []
+    if claims or errors:
+        yield claims, errors
+
+
+class _Writer:
+    """Writes envelopes in one of the output formats."""
+
+    def __init__(self, out: IO[str], fmt: str) -> None:
+        self.out, self.fmt, self.count = out, fmt, 0
+        self._csv = csv.writer(out) if fmt == "csv" else None
+        if self._csv is not None:
+            self._csv.writerow(
+                [
+                    "controlNumber",
+                    "status",
+                    "ruleId",
+                    "pack",
+                    "packVersion",
+                    "category",
+                    "severity",
+                    "lines",
+                    "field",
+                    "value",
+                    "location",
+                    "description",
+                ]
+            )
+        elif fmt == "json":
+            out.write("[")
+
+    def write(self, env: dict[str, Any]) -> None:
+        if self.fmt == "jsonl":
+            self.out.write(json.dumps(env, separators=(",", ":")) + "\n")
+        elif self.fmt == "json":
+            self.out.write(("\n" if self.count == 0 else ",\n") + json.dumps(env, indent=2))
+        elif self._csv is not None:
+            for e in env["errors"] or [{}]:
+                self._csv.writerow(
+                    [
+                        env["controlNumber"],
+                        env["status"],
+                        e.get("ruleId", ""),
+                        e.get("pack", ""),
+                        e.get("packVersion", ""),
+                        e.get("category", ""),
+                        e.get("severity", ""),
+                        " ".join(str(n) for n in e.get("lines", [])),
+                        e.get("field", ""),
+                        e.get("value", ""),
+                        e.get("location", ""),
+                        e.get("description", ""),
+                    ]
+                )
+        else:
+            self._table(env)
+        self.count += 1
+
+    def _table(self, env: dict[str, Any]) -> None:
+        pcn = env.get("claimReference", {}).get("patientControlNumber", "")
+        self.out.write(f"claim {env['controlNumber']} {pcn}: {env['status']}\n")
+        for e in env["errors"]:
+            lines = ",".join(str(n) for n in e["lines"])
+            where = " ".join(x for x in (e["location"], f"lines {lines}" if lines else "") if x)
+            self.out.write(f"  {e['severity']:<7} {e['ruleId']:<14} {e['category']:<22} {where}\n")
+            self.out.write(f"          {e['description']}\n")
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write("\n]\n")
+        self.out.flush()
+
+
+@click.command("scrub")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option(
+    "--packs", default="", help="Comma-separated pack names (default: every bundled pack)."
+)
+@click.option(
+    "--packs-dir",
+    "packs_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra pack directories to load (repeatable).",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Select rules and table rows as of this date instead of each claim's service date.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "jsonl", "csv", "table"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report here instead of stdout.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["never", "warning", "error"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when an edit of at least this severity fired.",
+)
+@click.option(
+    "--evaluator", type=click.Choice(["numba", "reference"]), default="numba", show_default=True
+)
+@click.option(
+    "--explain", is_flag=True, help="Add each edit's explanation (values read, table rows)."
+)
+def scrub_command(
+    files: tuple[Path, ...],
+    packs: str,
+    packs_dirs: tuple[Path, ...],
+    as_of: Any,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    evaluator: str,
+    explain: bool,
+) -> None:
+    """Scrub claims in FILES (X12 837P/837I or Optum JSON; directories are walked).
+
+    With no FILES, scrubs the bundled sample claims.  Exit codes: 0 clean (or below --fail-on),
+    1 edits at or above --fail-on, 2 unreadable input or a pack that does not compile.
+    """
+    paths = list(walk_paths(files or [SAMPLES_DIR]))
+    as_of_date: date | None = as_of.date() if as_of is not None else None
+    selected = [p for p in packs.split(",") if p] or None
+    try:
+        scrubber = Scrubber.from_directories([*bundled_pack_dirs(), *packs_dirs])
+    except CompileError as exc:
+        for diag in exc.diagnostics:
+            s = diag.span
+            click.echo(
+                f"{s.file}:{s.line}:{s.column}: {diag.severity}[{diag.code}]: {diag.message}",
+                err=True,
+            )
+        raise SystemExit(2) from None
+    known = sorted(scrubber.packs)
+    unknown = sorted(set(selected or ()) - set(known))
+    if unknown:
+        raise click.UsageError(f"unknown pack(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    worst, input_errors = -1, 0
+    out: IO[str] = output.open("w", encoding="utf-8") if output else sys.stdout
+    progress = sys.stderr.isatty()
+    writer = _Writer(out, fmt)
+    scrubbed = 0
+    try:
+        for claims, errors in _chunks(paths):
+            for env in errors:
+                writer.write(env)
+            input_errors += len(errors)
+            results = scrubber.scrub(
+                claims, packs=selected, as_of=as_of_date, explain=explain, evaluator=evaluator
+            )
+            for claim, edits in zip(claims, results, strict=True):
+                writer.write(claim_response(claim, edits, explain=explain))
+                for e in edits:
+                    worst = max(worst, _SEVERITY_RANK.get(e.severity, 0))
+            scrubbed += len(claims)
+            if progress:
+                click.echo(f"\rscrubbed {scrubbed} claims", err=True, nl=False)
+    finally:
+        writer.close()
+        if output:
+            out.close()
+    if progress:
+        click.echo("", err=True)
+    if input_errors:
+        raise SystemExit(2)
+    if worst >= _FAIL_ON[fail_on]:
+        raise SystemExit(1)

@@ -1,0 +1,311 @@
+"""ClaimBatch: a batch of domain claims as columnar numpy arrays for the kernels.
+
+Only the fields some pack reads are materialised (``fields``).  Every scalar value is one ``int64``
+in the encoding of :mod:`engine.values` (codes and text interned; the empty string, ``None`` → MISS),
+so one generic kernel reads every column the same way.  Codes are interned through a shared
+:class:`Interner` in which the compiled packs' constants and table keys are interned too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from claims.model import Claim, Diagnosis, ServiceLine
+from dsl.ir import FieldInfo, FieldRoot, ValueType
+from engine.values import MISS, SCALE, date_to_days, encode_number, field_value
+
+__all__ = ["GROUP_CLAIM", "ClaimBatch", "Interner"]
+
+I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
+BoolArr = npt.NDArray[np.bool_]
+
+GROUP_CLAIM: Final = 0
+GROUP_LINE: Final = 1
+GROUP_DX: Final = 2
+GROUP_CLAIM_SET: Final = 3
+GROUP_LINE_SET: Final = 4
+_SCALAR_TYPES: Final = (
+    ValueType.BOOL,
+    ValueType.CODE,
+    ValueType.TEXT,
+    ValueType.NUMBER,
+    ValueType.MONEY,
+    ValueType.DATE,
+)
+
+
+class Interner:
+    """String → dense int id (``""`` is id 0).  Append-only; ids never change.
+
+    :meth:`string_arrays` exposes every interned string as UTF-8 bytes (``bytes[off[i]:off[i+1]]``)
+    so kernels can compare codes in string order and test prefixes.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {"": 0}
+        self._strings: list[str] = [""]
+        self._bytes = np.zeros(0, dtype=np.uint8)
+        self._off = np.zeros(1, dtype=np.int64)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._strings)
+
+    def intern(self, s: str) -> int:
+        """The id of ``s``, assigning the next id on first sight."""
+        got = self._ids.get(s)
+        if got is not None:
+            return got
+        with self._lock:
+            got = self._ids.get(s)
+            if got is None:
+                got = len(self._strings)
+                self._strings.append(str(s))
+                self._ids[str(s)] = got
+            return got
+
+    def string(self, i: int) -> str:
+        """The string with id ``i``."""
+        return self._strings[i]
+
+    def encode(self, values: Sequence[object]) -> I64:
+        """Ids of ``values`` (str or StrEnum) as int64, the empty string as MISS."""
+        ids = self._ids
+        for v in set(values):
+            if v not in ids:
+                self.intern(str(v.value) if isinstance(v, Enum) else str(v))
+        out = np.fromiter(map(ids.__getitem__, values), dtype=np.int64, count=len(values))  # type: ignore[arg-type]
+        out[out == 0] = MISS
+        return out
+
+    def string_arrays(self) -> tuple[U8, I64]:
+        """(UTF-8 bytes, offsets) of every interned string, extended incrementally."""
+        with self._lock:
+            n_have = self._off.shape[0] - 1
+            n = len(self._strings)
+            if n_have < n:
+                new = [s.encode("utf-8") for s in self._strings[n_have:n]]
+                lens = np.fromiter((len(b) for b in new), dtype=np.int64, count=len(new))
+                off = np.concatenate([self._off, self._off[-1] + np.cumsum(lens)])
+                buf = np.frombuffer(b"".join(new), dtype=np.uint8)
+                self._bytes = np.concatenate([self._bytes, buf])
+                self._off = off
+            return self._bytes, self._off
+
+
+def _number(v: object, bad: list[int], owner: int) -> int:
+    if v is None:
+        return MISS
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v * SCALE
+    if isinstance(v, Decimal):
+        enc = encode_number(v)
+        if enc is None:
+            bad.append(owner)
+            return MISS
+        return enc
+    raise TypeError(f"not a number: {v!r}")
+
+
+def _encode_scalar(
+    t: ValueType,
+    values: Sequence[object],
+    interner: Interner,
+    owners: Sequence[int],
+    bad: list[int],
+) -> I64:
+    n = len(values)
+    if t in (ValueType.CODE, ValueType.TEXT):
+        return interner.encode(values)
+    if t is ValueType.DATE:
+        return np.fromiter(
+            (MISS if v is None else date_to_days(v) for v in values),  # type: ignore[arg-type]
+            dtype=np.int64,
+            count=n,
+        )
+    if t is ValueType.BOOL:
+        return np.fromiter((1 if v else 0 for v in values), dtype=np.int64, count=n)
+    return np.fromiter(
+        (_number(v, bad, o) for v, o in zip(values, owners, strict=True)), dtype=np.int64, count=n
+    )
+
+
+def _offsets(counts: Iterable[int], n: int) -> I64:
+    off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(counts, dtype=np.int64, count=n), out=off[1:])
+    return off
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClaimBatch:
+    """Columnar claims.
+
+    ``field_group[f]`` / ``field_col[f]`` locate field id ``f``: group 0 claim columns
+    (``claim_cols[col, claim]``), 1 line columns (``line_cols[col, line]``), 2 diagnosis columns,
+    3 claim-level code sets and 4 line-level code sets (``*_set_vals[*_set_off[col, obj] : ...+1]``);
+    -1 when not materialised.  ``line_off`` / ``dx_off`` are per-claim offsets into the flat line and
+    diagnosis arrays.  ``first_date`` is each claim's first date of service (MISS when none);
+    ``line_code`` the interned procedure code of each line (rule index key); ``inexact`` marks claims
+    with a number the fixed-point encoding cannot hold exactly (those go to the reference evaluator).
+    """
+
+    claims: tuple[Claim, ...]
+    interner: Interner
+    line_off: I64
+    dx_off: I64
+    first_date: I64
+    kinds: tuple[str, ...]
+    line_code: I64
+    field_group: I64
+    field_col: I64
+    claim_cols: I64
+    line_cols: I64
+    dx_cols: I64
+    claim_set_off: I64
+    claim_set_vals: I64
+    line_set_off: I64
+    line_set_vals: I64
+    inexact: BoolArr
+    field_ids: frozenset[int]
+
+    @property
+    def n_claims(self) -> int:
+        """Number of claims."""
+        return len(self.claims)
+
+    @property
+    def n_lines(self) -> int:
+        """Number of service lines."""
+        return int(self.line_off[-1])
+
+    @classmethod
+    def build(
+        cls, claims: Sequence[Claim], fields: Iterable[FieldInfo], interner: Interner
+    ) -> ClaimBatch:
+        """Columns for ``fields`` (any duplicates and LINES/DIAGNOSES sources are ignored)."""
+        claims = tuple(claims)
+        n = len(claims)
+        lines: list[ServiceLine] = [ln for c in claims for ln in c.lines]
+        dxs: list[Diagnosis] = [d for c in claims for d in c.diagnoses]
+        line_off = _offsets((len(c.lines) for c in claims), n)
+        dx_off = _offsets((len(c.diagnoses) for c in claims), n)
+        line_owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(line_off)).tolist()
+        dx_owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(dx_off)).tolist()
+        claim_owner = list(range(n))
+        uniq = {f.id: f for f in fields if f.type not in (ValueType.LINES, ValueType.DIAGNOSES)}
+        n_fields = max(uniq, default=-1) + 1
+        group = np.full(n_fields, -1, dtype=np.int64)
+        col = np.full(n_fields, -1, dtype=np.int64)
+        bad: list[int] = []
+        cols: dict[int, list[I64]] = {GROUP_CLAIM: [], GROUP_LINE: [], GROUP_DX: []}
+        sets: dict[int, list[tuple[I64, I64]]] = {GROUP_CLAIM_SET: [], GROUP_LINE_SET: []}
+        for fid in sorted(uniq):
+            info = uniq[fid]
+            if info.root is FieldRoot.LINE:
+                objs: Sequence[object] = lines
+                owners: Sequence[int] = line_owner
+            elif info.root is FieldRoot.DIAGNOSIS:
+                objs, owners = dxs, dx_owner
+            else:
+                objs, owners = claims, claim_owner
+            values = _values(claims, info, objs, owners)
+            if info.type is ValueType.CODE_SET:
+                g = GROUP_LINE_SET if info.root is FieldRoot.LINE else GROUP_CLAIM_SET
+                if info.root is FieldRoot.DIAGNOSIS:
+                    raise ValueError(f"{info.name}: diagnosis-level code sets are not supported")
+                flat = [s for v in values for s in v if s]  # type: ignore[attr-defined]
+                off = _offsets((sum(1 for s in v if s) for v in values), len(values))  # type: ignore[attr-defined,misc]
+                group[fid], col[fid] = g, len(sets[g])
+                sets[g].append((off, interner.encode(flat)))
+                continue
+            if info.type not in _SCALAR_TYPES:
+                continue
+            g = {FieldRoot.LINE: GROUP_LINE, FieldRoot.DIAGNOSIS: GROUP_DX}.get(
+                info.root, GROUP_CLAIM
+            )
+            group[fid], col[fid] = g, len(cols[g])
+            cols[g].append(_encode_scalar(info.type, values, interner, owners, bad))
+        inexact = np.zeros(n, dtype=np.bool_)
+        if bad:
+            inexact[np.asarray(bad, dtype=np.int64)] = True
+        first = np.fromiter(
+            (MISS if (d := c.first_service_date) is None else date_to_days(d) for c in claims),
+            dtype=np.int64,
+            count=n,
+        )
+        claim_set_vals = _concat(sets[GROUP_CLAIM_SET])
+        line_set_vals = _concat(sets[GROUP_LINE_SET])
+        return cls(
+            claims=claims,
+            interner=interner,
+            line_off=line_off,
+            dx_off=dx_off,
+            first_date=first,
+            kinds=tuple(str(c.kind.value) for c in claims),
+            line_code=interner.encode([ln.procedure_code for ln in lines]),
+            field_group=group,
+            field_col=col,
+            claim_cols=_stack(cols[GROUP_CLAIM], n),
+            line_cols=_stack(cols[GROUP_LINE], len(lines)),
+            dx_cols=_stack(cols[GROUP_DX], len(dxs)),
+            claim_set_off=_stack([o for o, _ in sets[GROUP_CLAIM_SET]], n + 1),
+            claim_set_vals=claim_set_vals,
+            line_set_off=_stack([o for o, _ in sets[GROUP_LINE_SET]], len(lines) + 1),
+            line_set_vals=line_set_vals,
+            inexact=inexact,
+            field_ids=frozenset(uniq),
+        )
+
+
+def _concat(pairs: list[tuple[I64, I64]]) -> I64:
+    """Concatenate set values and shift each column's offsets (in place) to the concatenation."""
+    shift = 0
+    for off, v in pairs:
+        off += shift
+        shift += v.shape[0]
+    return np.concatenate([v for _, v in pairs]) if pairs else np.zeros(0, dtype=np.int64)
+
+
+def _stack(arrays: list[I64], n: int) -> I64:
+    if not arrays:
+        return np.zeros((0, n), dtype=np.int64)
+    return np.ascontiguousarray(np.vstack(arrays))
+
+
+def _values(
+    claims: tuple[Claim, ...], info: FieldInfo, objs: Sequence[object], owners: Sequence[int]
+) -> list[object]:
+    if info.root in (FieldRoot.LINE, FieldRoot.DIAGNOSIS) and not info.derived:
+        if len(info.attribute) == 1:
+            attr = info.attribute[0]
+            raw = [getattr(o, attr) for o in objs]
+            if raw and isinstance(raw[0], Enum):
+                return [str(v.value) if isinstance(v, Enum) else v for v in raw]
+            return raw
+        return [
+            field_value(claims[owner], info, o)  # type: ignore[arg-type]
+            for o, owner in zip(objs, owners, strict=True)
+        ]
+    if info.root in (FieldRoot.LINE, FieldRoot.DIAGNOSIS):
+        return [
+            field_value(claims[owner], info, o)  # type: ignore[arg-type]
+            for o, owner in zip(objs, owners, strict=True)
+        ]
+    return [field_value(c, info) for c in claims]
+
+
+def encode_date(d: date | None) -> int:
+    """A date as kernel days (MISS for None)."""
+    return MISS if d is None else date_to_days(d)

@@ -1,0 +1,586 @@
+"""CompiledPack: a pack lowered to arrays for the generic kernels in :mod:`engine.kernels`.
+
+Each branch condition becomes a postfix program (short-circuit ``and`` / ``or`` by jumps, aggregates
+as loops) in one ``(n, 6)`` int64 code array.  Literal sets become sorted member arrays plus ranges
+and prefixes; tables become key-sorted arrays (two keys packed as ``id1 << 32 | id2``) searched by
+bisection.  Line and pair rules are indexed by the item line's procedure code when every firing
+branch is a conjunction with ``line.procedure_code == c`` / ``in {..}`` (members only) / a table key.
+
+Rules using a construct the kernel does not implement (comparisons of code sets, ``contains`` on a
+computed collection, aggregates over a computed source, tables with more than two keys or numeric
+keys in a two-key table, values the fixed-point encoding cannot hold) are listed in
+:attr:`CompiledPack.fallback_rules` and evaluated by the reference evaluator.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from dsl.ir import (
+    SLOT_CLAIM,
+    SLOT_ITEM,
+    SLOT_OTHER,
+    AggKind,
+    Aggregate,
+    And,
+    Arith,
+    Call,
+    CmpOp,
+    Compare,
+    Const,
+    Constant,
+    Contains,
+    ElementRef,
+    Expr,
+    FieldInfo,
+    FieldRef,
+    FieldRoot,
+    InSet,
+    IsPresent,
+    Not,
+    Or,
+    Rule,
+    Scope,
+    TableGet,
+    TableHas,
+    ValueType,
+)
+from engine import kernels as K
+from engine.batch import Interner
+from engine.pack import PackData
+from engine.tables import LoadedTable
+from engine.values import MISS, OPEN_HI, OPEN_LO, SCALE, date_to_days, encode_number
+
+__all__ = ["CompiledPack", "compile_pack"]
+
+I64 = npt.NDArray[np.int64]
+_STR_TYPES: Final = (ValueType.CODE, ValueType.TEXT)
+
+
+class _Unsupported(Exception):
+    """The kernel cannot evaluate this construct; the rule falls back to the reference."""
+
+
+def _encode_const(interner: Interner, c: Constant, *, raw_codes: bool = False) -> int:
+    v = c.value
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, str):
+        if not v and not raw_codes:
+            return MISS
+        return interner.intern(v)
+    if isinstance(v, Decimal):
+        enc = encode_number(v)
+        if enc is None:
+            raise _Unsupported("number not exact in fixed point")
+        return enc
+    return date_to_days(v)
+
+
+def _encode_value(interner: Interner, t: ValueType, v: object) -> int:
+    if v is None or v == "":
+        return MISS
+    return _encode_const(interner, Constant(t, v))  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class _Tables:
+    ok: list[bool]
+    T: tuple[I64, ...]
+    first_keys: list[I64]
+
+
+def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tables:
+    row_off = [0]
+    keys: list[I64] = []
+    froms: list[I64] = []
+    untils: list[I64] = []
+    val_off: list[int] = []
+    vals: list[I64] = []
+    los: list[int] = []
+    his: list[int] = []
+    ok: list[bool] = []
+    first: list[I64] = []
+    n_vals = 0
+    for lt in tables:
+        t = lt.table
+        try:
+            enc_keys = [_encode_column(interner, col) for col in lt.keys]
+            if len(enc_keys) not in (1, 2):
+                raise _Unsupported("table with more than two keys")
+            if len(enc_keys) == 2 and any(
+                k.type not in (*_STR_TYPES, ValueType.DATE, ValueType.BOOL) for k in lt.keys
+            ):
+                raise _Unsupported("numeric key in a two-key table")
+            valid = np.ones(lt.n_rows, dtype=np.bool_)
+            for k in enc_keys:
+                valid &= k != MISS
+            if len(enc_keys) == 1:
+                key = enc_keys[0]
+            else:
+                key = (enc_keys[0] << 32) | (enc_keys[1] & 0xFFFFFFFF)
+            enc_vals = [_encode_column(interner, col) for col in lt.values]
+            table_ok = True
+        except _Unsupported:
+            table_ok = False
+            valid = np.zeros(lt.n_rows, dtype=np.bool_)
+            key = np.zeros(lt.n_rows, dtype=np.int64)
+            enc_keys = [key]
+            enc_vals = [np.zeros(lt.n_rows, dtype=np.int64) for _ in lt.values]
+        idx = np.flatnonzero(valid)
+        order = idx[np.argsort(key[idx], kind="stable")]
+        keys.append(key[order])
+        froms.append(lt.row_from[order])
+        untils.append(lt.row_until[order])
+        val_off.append(n_vals)
+        for v in enc_vals:
+            vals.append(v[order])
+            n_vals += order.shape[0]
+        row_off.append(row_off[-1] + order.shape[0])
+        los.append(OPEN_LO if t.effective_from is None else date_to_days(t.effective_from))
+        his.append(OPEN_HI if t.effective_until is None else date_to_days(t.effective_until))
+        ok.append(table_ok)
+        first.append(np.unique(enc_keys[0][order]) if table_ok else np.zeros(0, dtype=np.int64))
+    cat = _cat
+    return _Tables(
+        ok,
+        (
+            np.asarray(row_off, dtype=np.int64),
+            cat(keys),
+            cat(froms),
+            cat(untils),
+            np.asarray(val_off, dtype=np.int64),
+            cat(vals),
+            np.asarray(los, dtype=np.int64),
+            np.asarray(his, dtype=np.int64),
+        ),
+        first,
+    )
+
+
+def _cat(arrays: list[I64]) -> I64:
+    return np.concatenate(arrays).astype(np.int64) if arrays else np.zeros(0, dtype=np.int64)
+
+
+def _encode_column(interner: Interner, col: Any) -> I64:
+    vocab = np.fromiter(
+        (_encode_value(interner, col.type, v) for v in col.vocab),
+        dtype=np.int64,
+        count=len(col.vocab),
+    )
+    return vocab[col.ids] if len(vocab) else np.zeros(0, dtype=np.int64)
+
+
+class _Emitter:
+    def __init__(self, pack: PackData, interner: Interner, tables: _Tables) -> None:
+        self.pack = pack
+        self.interner = interner
+        self.tables = tables
+        self.code: list[list[int]] = []
+        self.fields: set[int] = set()
+        self.set_slots: dict[int, int] = {}
+
+    def emit(self, op: int, a: int = 0, b: int = 0, c: int = 0, d: int = 0, e: int = 0) -> int:
+        self.code.append([op, a, b, c, d, e])
+        return len(self.code) - 1
+
+    def field(self, ref: FieldRef) -> FieldInfo:
+        info = self.pack.rules.fields[ref.field]
+        self.fields.add(info.id)
+        return info
+
+    def expr(self, e: Expr) -> None:
+        if isinstance(e, Const):
+            self.emit(
+                K.OP_CONST, _encode_const(self.interner, self.pack.rules.constants[e.constant])
+            )
+        elif isinstance(e, FieldRef):
+            info = self.field(e)
+            if info.type not in (
+                ValueType.BOOL,
+                *_STR_TYPES,
+                ValueType.NUMBER,
+                ValueType.MONEY,
+                ValueType.DATE,
+            ):
+                raise _Unsupported("collection used as a value")
+            self.emit(K.OP_FIELD, info.id, e.slot)
+        elif isinstance(e, ElementRef):
+            if e.slot not in self.set_slots:
+                raise _Unsupported("element of an unknown source")
+            self.emit(K.OP_ELEM, e.slot)
+        elif isinstance(e, Not):
+            self.expr(e.operand)
+            self.emit(K.OP_NOT)
+        elif isinstance(e, And | Or):
+            jumps = []
+            for o in e.operands[:-1]:
+                self.expr(o)
+                jumps.append(self.emit(K.OP_JF if isinstance(e, And) else K.OP_JT))
+            self.expr(e.operands[-1])
+            self.emit(K.OP_TRUTH)
+            for j in jumps:
+                self.code[j][1] = len(self.code)
+        elif isinstance(e, Compare):
+            t = e.left.type
+            if t in _STR_TYPES:
+                kind = 1
+            elif t is ValueType.BOOL:
+                kind = 2
+            elif t in (ValueType.NUMBER, ValueType.MONEY, ValueType.DATE):
+                kind = 0
+            else:
+                raise _Unsupported("comparison of collections")
+            self.expr(e.left)
+            self.expr(e.right)
+            self.emit(K.OP_CMP, int(e.op), kind)
+        elif isinstance(e, Arith):
+            self.expr(e.left)
+            self.expr(e.right)
+            self.emit(K.OP_ARITH, int(e.op))
+        elif isinstance(e, InSet):
+            self.expr(e.operand)
+            self.emit(K.OP_INSET, e.set)
+        elif isinstance(e, Contains):
+            coll = e.collection
+            if not isinstance(coll, FieldRef) or coll.type is not ValueType.CODE_SET:
+                raise _Unsupported("contains on a computed collection")
+            self._set_field(coll)
+            self.expr(e.element)
+            self.emit(K.OP_CONTAINS, coll.field, coll.slot)
+        elif isinstance(e, TableHas | TableGet):
+            if not self.tables.ok[e.table]:
+                raise _Unsupported("table layout")
+            for k in e.keys:
+                self.expr(k)
+            if isinstance(e, TableHas):
+                self.emit(K.OP_TABLE_HAS, e.table, len(e.keys))
+            else:
+                self.emit(K.OP_TABLE_GET, e.table, len(e.keys), e.column)
+        elif isinstance(e, IsPresent):
+            op = e.operand
+            if isinstance(op, FieldRef) and op.type in (ValueType.LINES, ValueType.DIAGNOSES):
+                self.emit(K.OP_PRESENT_COLL, 0 if op.type is ValueType.LINES else 1)
+            elif isinstance(op, FieldRef) and op.type is ValueType.CODE_SET:
+                self._set_field(op)
+                self.emit(K.OP_PRESENT_COLL, 2, op.field, op.slot)
+            elif op.type in (ValueType.CODE_SET, ValueType.LINES, ValueType.DIAGNOSES):
+                raise _Unsupported("presence of a computed collection")
+            else:
+                self.expr(op)
+                self.emit(K.OP_PRESENT)
+        elif isinstance(e, Call):
+            for arg in e.args:
+                self.expr(arg)
+            self.emit(K.OP_CALL, int(e.builtin))
+        else:
+            self._aggregate(e)
+
+    def _set_field(self, ref: FieldRef) -> None:
+        info = self.field(ref)
+        if info.root is FieldRoot.DIAGNOSIS:
+            raise _Unsupported("diagnosis-level code set")
+
+    def _aggregate(self, e: Aggregate) -> None:
+        src = e.source
+        if not isinstance(src, FieldRef):
+            raise _Unsupported("aggregate over a computed source")
+        if src.type is ValueType.LINES:
+            kind, fid, sslot = 0, 0, 0
+        elif src.type is ValueType.DIAGNOSES:
+            kind, fid, sslot = 1, 0, 0
+        elif src.type is ValueType.CODE_SET:
+            self._set_field(src)
+            kind, fid, sslot = 2, src.field, src.slot
+            self.set_slots[e.slot] = src.field
+        else:
+            raise _Unsupported("aggregate source")
+        self.emit(K.OP_AGG_START, int(e.kind), e.slot, kind, fid, sslot)
+        loop = self.emit(K.OP_AGG_NEXT, e.slot, 0)
+        if e.predicate is None:
+            self.emit(K.OP_CONST, 1)
+        else:
+            self.expr(e.predicate)
+        if e.kind is AggKind.SUM:
+            if e.value is None:
+                self.emit(K.OP_CONST, 0)
+            else:
+                self.expr(e.value)
+        step = self.emit(K.OP_AGG_STEP, int(e.kind), loop, 0)
+        end = len(self.code)
+        self.code[loop][2] = end
+        self.code[step][3] = end
+
+
+def _conjuncts(e: Expr) -> list[Expr]:
+    if isinstance(e, And):
+        return [x for o in e.operands for x in _conjuncts(o)]
+    return [e]
+
+
+def _is_item_code(pack: PackData, e: Expr) -> bool:
+    if not isinstance(e, FieldRef) or e.slot != SLOT_ITEM:
+        return False
+    info = pack.rules.fields[e.field]
+    return info.root is FieldRoot.LINE and info.attribute == ("procedure_code",)
+
+
+def _candidates(pack: PackData, rule: Rule, interner: Interner, tables: _Tables) -> set[int] | None:
+    """Procedure-code ids on which the rule can fire, or None (any line)."""
+    out: set[int] = set()
+    for br in rule.branches:
+        if not br.fires:
+            continue
+        best: set[int] | None = None
+        for atom in _conjuncts(br.condition):
+            got: set[int] | None = None
+            if isinstance(atom, InSet) and _is_item_code(pack, atom.operand):
+                ls = pack.rules.literal_sets[atom.set]
+                if not ls.ranges and not ls.prefixes:
+                    consts = pack.rules.constants
+                    got = {_encode_const(interner, consts[m]) for m in ls.members}
+            elif isinstance(atom, Compare) and atom.op is CmpOp.EQ:
+                for x, y in ((atom.left, atom.right), (atom.right, atom.left)):
+                    if _is_item_code(pack, x) and isinstance(y, Const):
+                        got = {_encode_const(interner, pack.rules.constants[y.constant])}
+            elif (
+                isinstance(atom, TableHas)
+                and tables.ok[atom.table]
+                and _is_item_code(pack, atom.keys[0])
+            ):
+                got = set(tables.first_keys[atom.table].tolist())
+            if got is not None and (best is None or len(got) < len(best)):
+                best = got
+        if best is None:
+            return None
+        out |= best
+    out.discard(MISS)
+    return out
+
+
+def _csr(cands: Mapping[int, set[int]], n_ids: int) -> tuple[I64, I64]:
+    counts = np.zeros(n_ids + 1, dtype=np.int64)
+    for ids in cands.values():
+        for i in ids:
+            counts[i + 1] += 1
+    off = np.cumsum(counts)
+    rules = np.zeros(int(off[-1]), dtype=np.int64)
+    fill = off[:-1].copy()
+    for r in sorted(cands):
+        for i in cands[r]:
+            rules[fill[i]] = r
+            fill[i] += 1
+    return off.astype(np.int64), rules
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledPack:
+    """A pack lowered to kernel arrays (see :mod:`engine.kernels` for the tuple layouts)."""
+
+    data: PackData
+    interner: Interner
+    P: tuple[Any, ...]
+    X: tuple[I64, ...]
+    L: tuple[I64, ...]
+    T: tuple[I64, ...]
+    I: tuple[I64, ...]  # noqa: E741
+    fields_needed: tuple[FieldInfo, ...]
+    fallback_rules: tuple[int, ...]
+    kernel_rules: tuple[int, ...]
+    stack_size: int
+
+    @property
+    def name(self) -> str:
+        """Pack name."""
+        return self.data.name
+
+    @property
+    def version(self) -> str:
+        """Pack version."""
+        return self.data.version
+
+
+def _literal_sets(pack: PackData, interner: Interner) -> tuple[tuple[I64, ...], set[int]]:
+    consts = pack.rules.constants
+    mem_off, rng_off, pre_off = [0], [0], [0]
+    mem: list[int] = []
+    lo: list[int] = []
+    hi: list[int] = []
+    pre: list[int] = []
+    str_order: list[int] = []
+    bad: set[int] = set()
+    for i, ls in enumerate(pack.rules.literal_sets):
+        try:
+            ms = sorted({_encode_const(interner, consts[m], raw_codes=True) for m in ls.members})
+            rs = [
+                (
+                    _encode_const(interner, consts[a], raw_codes=True),
+                    _encode_const(interner, consts[b], raw_codes=True),
+                )
+                for a, b in ls.ranges
+            ]
+        except _Unsupported:
+            bad.add(i)
+            ms, rs = [], []
+        is_str = ls.element_type in _STR_TYPES
+        ps = [interner.intern(str(consts[p].value)) for p in ls.prefixes] if is_str else []
+        mem += ms
+        lo += [a for a, _ in rs]
+        hi += [b for _, b in rs]
+        pre += ps
+        mem_off.append(len(mem))
+        rng_off.append(len(lo))
+        pre_off.append(len(pre))
+        str_order.append(1 if is_str else 0)
+
+    def arr(x: list[int]) -> I64:
+        return np.asarray(x, dtype=np.int64)
+
+    return (
+        arr(mem_off),
+        arr(mem),
+        arr(rng_off),
+        arr(lo),
+        arr(hi),
+        arr(pre_off),
+        arr(pre),
+        arr(str_order),
+    ), bad
+
+
+def _uses_sets(e: Expr) -> set[int]:
+    from engine.reference import _children
+
+    out = {e.set} if isinstance(e, InSet) else set()
+    for ch in _children(e):
+        out |= _uses_sets(ch)
+    return out
+
+
+def _build(pack: PackData, interner: Interner) -> CompiledPack:
+    tables = _compile_tables(pack.tables, interner)
+    L, bad_sets = _literal_sets(pack, interner)
+    em = _Emitter(pack, interner, tables)
+    br_pc: list[int] = []
+    br_fires: list[int] = []
+    rb_off = [0]
+    fallback: list[int] = []
+    kernel: list[int] = []
+    by_scope: dict[Scope, list[int]] = {s: [] for s in Scope}
+    cand_line: dict[int, set[int]] = {}
+    cand_pair: dict[int, set[int]] = {}
+    max_len = 8
+    for rule in pack.rules.rules:
+        start = len(em.code)
+        pcs: list[int] = []
+        try:
+            for br in rule.branches:
+                if _uses_sets(br.condition) & bad_sets:
+                    raise _Unsupported("literal set not exact in fixed point")
+                pcs.append(len(em.code))
+                em.set_slots = {}
+                em.expr(br.condition)
+                em.emit(K.OP_HALT)
+        except _Unsupported:
+            del em.code[start:]
+            fallback.append(rule.index)
+            pcs = []
+        for pc, br in zip(pcs, rule.branches, strict=False):
+            br_pc.append(pc)
+            br_fires.append(1 if br.fires else 0)
+        rb_off.append(len(br_pc))
+        max_len = max(max_len, len(em.code) - start + 2)
+        if not pcs or not any(br.fires for br in rule.branches):
+            continue
+        kernel.append(rule.index)
+        cands = (
+            _candidates(pack, rule, interner, tables)
+            if rule.scope in (Scope.LINE, Scope.LINE_PAIR)
+            else None
+        )
+        if cands is None:
+            by_scope[rule.scope].append(rule.index)
+        elif rule.scope is Scope.LINE:
+            cand_line[rule.index] = cands
+        else:
+            cand_pair[rule.index] = cands
+    n_ids = len(interner)
+    if not em.code:
+        em.emit(K.OP_HALT)
+    code = np.asarray(em.code, dtype=np.int64).reshape(-1, 6)
+    rlo = [
+        OPEN_LO if r.effective_from is None else date_to_days(r.effective_from)
+        for r in pack.rules.rules
+    ]
+    rhi = [
+        OPEN_HI if r.effective_until is None else date_to_days(r.effective_until)
+        for r in pack.rules.rules
+    ]
+
+    def arr(x: list[int]) -> I64:
+        return np.asarray(x, dtype=np.int64)
+
+    line_off, line_rules = _csr(cand_line, n_ids)
+    pair_off, pair_rules = _csr(cand_pair, n_ids)
+    icd = pack.icd10cm
+    if icd is None:
+        valid = billable = np.zeros(0, dtype=np.int64)
+    else:
+        valid = np.unique(arr([interner.intern(c) for c in icd]))
+        billable = np.unique(arr([interner.intern(c) for c, b in icd.items() if b]))
+    for fid in list(em.fields):
+        if pack.rules.fields[fid].type in (ValueType.LINES, ValueType.DIAGNOSES):
+            em.fields.discard(fid)
+    return CompiledPack(
+        data=pack,
+        interner=interner,
+        P=(code, arr(br_pc), arr(br_fires), arr(rb_off), arr(rlo), arr(rhi)),
+        X=(
+            arr(by_scope[Scope.CLAIM]),
+            arr(by_scope[Scope.DIAGNOSIS]),
+            arr(by_scope[Scope.LINE]),
+            arr(by_scope[Scope.LINE_PAIR]),
+            line_off,
+            line_rules,
+            pair_off,
+            pair_rules,
+        ),
+        L=L,
+        T=tables.T,
+        I=(valid, billable, arr([0 if icd is None else 1])),
+        fields_needed=tuple(pack.rules.fields[f] for f in sorted(em.fields)),
+        fallback_rules=tuple(fallback),
+        kernel_rules=tuple(kernel),
+        stack_size=max_len,
+    )
+
+
+_CACHE: dict[tuple[str, int], CompiledPack] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def compile_pack(pack: PackData, interner: Interner) -> CompiledPack:
+    """The compiled form of ``pack`` for ``interner``, cached by the pack's content hash."""
+    key = (pack.hash, id(interner))
+    if pack.hash:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key)
+        if hit is not None and hit.interner is interner:
+            return hit
+    out = _build(pack, interner)
+    if pack.hash:
+        with _CACHE_LOCK:
+            if len(_CACHE) > 64:
+                _CACHE.clear()
+            _CACHE[key] = out
+    return out
+
+
+_ = (SLOT_CLAIM, SLOT_OTHER, SCALE)

@@ -1,0 +1,80 @@
+"""A pack's data as both evaluators need it: compiled rules, name, version, loaded tables."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dsl.ir import CompiledRules
+from engine.tables import LoadedTable, load_tables
+
+__all__ = ["PackData", "content_hash"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PackData:
+    """Compiled rules plus everything loaded for them.
+
+    ``icd10cm`` maps ICD-10-CM codes (no dots) to whether they are billable; without it the
+    ``icd10cm_valid`` / ``icd10cm_billable`` built-ins check the code's format only.
+    """
+
+    rules: CompiledRules
+    name: str
+    version: str
+    tables: tuple[LoadedTable, ...] = ()
+    icd10cm: Mapping[str, bool] | None = None
+    hash: str = field(default="")
+
+    @property
+    def data(self) -> PackData:
+        """Itself (so evaluators accept a PackData or anything holding one)."""
+        return self
+
+    @property
+    def claim_kinds(self) -> tuple[str, ...]:
+        """Claim kinds the pack applies to (empty: all)."""
+        return self.rules.pack.claim_kinds if self.rules.pack is not None else ()
+
+    @classmethod
+    def load(
+        cls,
+        rules: CompiledRules,
+        pack_dir: Path | str | None = None,
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        icd10cm: Mapping[str, bool] | None = None,
+    ) -> PackData:
+        """Load the tables of ``rules`` from ``pack_dir``; name and version from the pack header."""
+        header = rules.pack
+        tables = load_tables(rules.tables, pack_dir) if rules.tables and pack_dir else ()
+        if rules.tables and pack_dir is None:
+            raise ValueError("the rules declare tables: pass the pack directory")
+        return cls(
+            rules,
+            name if name is not None else (header.name if header else "local"),
+            version if version is not None else (header.version if header else "0"),
+            tables,
+            icd10cm,
+            content_hash(rules, tables, icd10cm),
+        )
+
+
+def content_hash(
+    rules: CompiledRules, tables: tuple[LoadedTable, ...], icd10cm: Mapping[str, bool] | None
+) -> str:
+    """A digest of the rules, the table rows and the code data (the compiled-pack cache key)."""
+    h = hashlib.sha256(pickle.dumps(rules, protocol=5))
+    for t in tables:
+        for col in t.keys + t.values:
+            h.update(col.ids.tobytes())
+            h.update(repr(col.vocab).encode())
+        h.update(t.row_from.tobytes())
+        h.update(t.row_until.tobytes())
+    if icd10cm is not None:
+        h.update(repr(sorted(icd10cm.items())).encode())
+    return h.hexdigest()

@@ -1,0 +1,42 @@
+"""Differential test: the Numba evaluator and the reference evaluator give identical edits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import reference
+from engine.batch import ClaimBatch, Interner
+from engine.compiled import compile_pack
+from engine.evaluate import evaluate
+from engine.pack import PackData
+from tests.claims.strategies import claims
+from tests.engine.ir_strategies import rule_pack
+
+
+def _both(data: st.DataObject, explain: bool) -> None:
+    cs = data.draw(st.lists(claims(), min_size=0, max_size=3), label="claims")
+    b, loaded = data.draw(rule_pack(cs), label="pack")
+    rules = b.build()
+    pack = PackData(rules, "p", "1", loaded)
+    as_of = data.draw(st.none() | st.just(date(2024, 1, 1)), label="as_of")
+    interner = Interner()
+    compiled = compile_pack(pack, interner)
+    batch = ClaimBatch.build(cs, compiled.fields_needed, interner)
+    fast = evaluate([compiled], batch, as_of=as_of, explain=explain)
+    ref = reference.evaluate([pack], cs, as_of=as_of, explain=explain)
+    assert fast == ref
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_numba_equals_reference(data: st.DataObject) -> None:
+    _both(data, explain=False)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_numba_equals_reference_explained(data: st.DataObject) -> None:
+    _both(data, explain=True)

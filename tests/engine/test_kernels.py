@@ -1,0 +1,210 @@
+"""Each kernel against its plain-Python twin (``py_func``), on edge-case batches."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from claims.model import (
+    Claim,
+    ClaimKind,
+    Diagnosis,
+    DiagnosisRole,
+    Provider,
+    ProviderRole,
+    ServiceLine,
+)
+from dsl.ir import (
+    SLOT_OTHER,
+    BuiltinId,
+    Call,
+    CmpOp,
+    Compare,
+    InSet,
+    Scope,
+    SourceFormat,
+    TableGet,
+    TableHas,
+    TableKind,
+    ValueType,
+)
+from engine import kernels as K
+from engine import reference
+from engine.batch import ClaimBatch, Interner
+from engine.compiled import compile_pack
+from engine.evaluate import _batch_arrays, evaluate
+from engine.pack import PackData
+from engine.values import MISS, date_to_days
+from tests.engine.irbuild import SPAN, Builder, fref
+from tests.engine.test_tables import FIXTURES
+
+T = ValueType
+B = T.BOOL
+BOUNDARY = date(2024, 1, 1)
+
+
+def _pack() -> PackData:
+    b = Builder()
+    ptp = b.table(
+        "ptp",
+        TableKind.PAIR,
+        (("c1", T.CODE), ("c2", T.CODE)),
+        (("modifier_indicator", T.CODE),),
+        SourceFormat.NCCI_PTP,
+        "ptp.txt",
+    )
+    mue = b.table(
+        "mue",
+        TableKind.LIMIT,
+        (("code", T.CODE),),
+        (("mue", T.NUMBER),),
+        SourceFormat.MUE,
+        "mue.csv",
+    )
+    code = fref("line.procedure_code")
+    b.rule(TableHas(SPAN, B, ptp, (code, fref("line.procedure_code", SLOT_OTHER))), Scope.LINE_PAIR)
+    b.rule(
+        Compare(SPAN, B, CmpOp.GT, fref("line.units"), TableGet(SPAN, T.NUMBER, mue, (code,), 0))
+    )
+    b.rule(
+        InSet(SPAN, B, code, b.lset(("Z0004",), (("A0000", "A9999"),), ("G",))),
+        eff=(BOUNDARY, None),
+    )
+    b.rule(Call(SPAN, B, BuiltinId.NPI_VALID, (fref("billing.npi"),)), Scope.CLAIM)
+    b.rule(
+        Call(
+            SPAN, B, BuiltinId.ICD10CM_BILLABLE, (fref("dx.code"), fref("claim.first_service_date"))
+        ),
+        Scope.DIAGNOSIS,
+    )
+    return PackData.load(b.build(), FIXTURES)
+
+
+def _line(i: int, code: str, d: date, units: int = 1) -> ServiceLine:
+    return ServiceLine(i, Decimal("10.50"), Decimal(units), code, service_date=d)
+
+
+def _claims() -> list[Claim]:
+    billing = (Provider(ProviderRole.BILLING, npi="1234567893"),)
+    dx = (Diagnosis("E119", DiagnosisRole.PRINCIPAL), Diagnosis("E11.9", DiagnosisRole.OTHER))
+    base = dict(
+        kind=ClaimKind.PROFESSIONAL,
+        control_number="1",
+        patient_control_number="P",
+        total_charge=Decimal(1),
+        facility_code="11",
+        frequency_code="1",
+    )
+    codes = ["Z0001", "Z0002", "Z0003", "Z0004", "QQQQQ", "A1234", "G0001"]
+    many = tuple(_line(i + 1, codes[i % len(codes)], BOUNDARY, units=1 + i % 6) for i in range(999))
+    out = [
+        Claim(**base, lines=(), diagnoses=dx, providers=billing),  # type: ignore[arg-type]
+        Claim(**base, lines=many, diagnoses=dx),  # type: ignore[arg-type]
+        Claim(
+            **base,
+            lines=(_line(1, "NOPE1", BOUNDARY), _line(2, "NOPE2", BOUNDARY)),  # type: ignore[arg-type]
+            providers=billing,
+        ),
+    ]
+    for d in (BOUNDARY - timedelta(days=1), BOUNDARY, date(2023, 12, 31), date(2019, 12, 31)):
+        lines = (_line(1, "Z0001", d, 5), _line(2, "Z0002", d, 9), _line(3, "Z0004", d))
+        out.append(Claim(**base, lines=lines, diagnoses=dx))  # type: ignore[arg-type]
+    return out
+
+
+@pytest.mark.parametrize("n_claims", [0, 1, 3, 7])
+def test_run_pack_matches_twin_and_reference(n_claims: int) -> None:
+    pack = _pack()
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    claims = _claims()[:n_claims]
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    S = interner.string_arrays()
+    results = []
+    for fn in (K.run_pack, K.run_pack.py_func):
+        work = tuple(np.zeros(64, dtype=np.int64) for _ in range(4))
+        out = np.zeros((100_000, 5), dtype=np.int64)
+        redo = np.zeros(n_claims, dtype=np.int64)
+        active = np.ones(n_claims, dtype=np.bool_)
+        n = fn(
+            cp.P,
+            cp.X,
+            active,
+            batch.first_date,
+            batch.line_code,
+            _batch_arrays(batch),
+            S,
+            cp.L,
+            cp.T,
+            cp.I,
+            work,
+            out,
+            redo,
+        )
+        results.append(out[:n].tolist())
+    assert results[0] == results[1]
+    assert evaluate([cp], batch) == reference.evaluate([pack], claims)
+    if n_claims == 7:
+        assert results[0]  # the edge cases do fire
+
+
+def test_string_kernels() -> None:
+    it = Interner()
+    ids = [it.intern(s) for s in ("", "A", "AB", "B", "Z0001", "1234567893", "1234567890", "E119")]
+    S = it.string_arrays()
+    for fn in (K.str_cmp, K.str_cmp.py_func):
+        for a in ids:
+            for b in ids:
+                sa, sb = it.string(a), it.string(b)
+                assert fn(S[0], S[1], a, b) == (sa > sb) - (sa < sb)
+    for fn in (K.str_starts_with, K.str_starts_with.py_func):
+        assert fn(S[0], S[1], ids[2], ids[1])
+        assert not fn(S[0], S[1], ids[1], ids[2])
+    for fn in (K.npi_check, K.npi_check.py_func):
+        assert fn(S[0], S[1], ids[5]) == reference.npi_valid("1234567893")
+        assert not fn(S[0], S[1], ids[6])
+        assert not fn(S[0], S[1], MISS)
+    for fn in (K.icd_format, K.icd_format.py_func):
+        for i in ids:
+            assert fn(S[0], S[1], i) == reference.icd10cm_format(it.string(i))
+
+
+def test_civil_from_days() -> None:
+    for d in (
+        date(1, 1, 1),
+        date(1969, 12, 31),
+        date(1970, 1, 1),
+        date(2000, 2, 29),
+        date(9999, 12, 31),
+    ):
+        for fn in (K.civil_from_days, K.civil_from_days.py_func):
+            assert fn(date_to_days(d)) == (d.year, d.month, d.day)
+
+
+def test_table_find_boundaries() -> None:
+    pack = _pack()
+    cp = compile_pack(pack, Interner())
+    it = cp.interner
+    key = (it.intern("Z0001") << 32) | it.intern("Z0003")
+    for fn in (K.table_find, K.table_find.py_func):
+        assert fn(cp.T, 0, key, date_to_days(date(2023, 1, 1))) >= 0
+        assert fn(cp.T, 0, key, date_to_days(date(2022, 12, 31))) == -1
+        assert fn(cp.T, 0, key, date_to_days(date(2024, 1, 1))) == -1
+        assert fn(cp.T, 0, key, MISS) == -1
+        assert fn(cp.T, 1, it.intern("ABSENT"), 0) == -1
+
+
+def test_in_literal_set_twin() -> None:
+    pack = _pack()
+    cp = compile_pack(pack, Interner())
+    it = cp.interner
+    S = it.string_arrays()
+    for code in ("Z0004", "A0000", "A5", "A9999", "B", "G", "GX", "F9"):
+        i = it.intern(code)
+        S = it.string_arrays()
+        want = code == "Z0004" or "A0000" <= code <= "A9999" or code.startswith("G")
+        for fn in (K.in_literal_set, K.in_literal_set.py_func):
+            assert fn(cp.L, S, 0, i) == want
