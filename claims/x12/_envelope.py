@@ -21,12 +21,18 @@ from claims.x12._values import BadValue
 from claims.x12.errors import X12Error
 from claims.x12.tokenizer import Chunk
 
-__all__ = ["MAX_JUNK", "EnvelopeReader", "Handler", "Location"]
+__all__ = ["BATCH", "MAX_JUNK", "EnvelopeReader", "Handler", "Location"]
 
 Handler = Callable[[list[str]], None]
 #: An explicit error location: segment number, segment id, loop, chunk and index in the chunk.
 Location = tuple[int, str, str, Chunk | None, int]
 
+#: Segments read between two flushes of ``out``.  Why not once per 1 MiB chunk: the ~2,000
+#: claims of a chunk then all outlive several young-generation garbage collections, get promoted
+#: and traversed again; flushing every 1,000 segments (~50 claims) lets them die young, which
+#: measured 0.52-0.60 s → 0.44-0.46 s on the 100k-line benchmark (CPU time; 250 and 4,000 were
+#: no better).  Chunks are still read 1 MiB at a time: only the hand-over is finer.
+BATCH: Final = 1000
 #: More unreadable segments than this with no HL/CLM/LX/ST between them means: not X12 at all.
 MAX_JUNK: Final = 100
 
@@ -112,7 +118,7 @@ class EnvelopeReader:
     # ---- driver -------------------------------------------------------------------------------
 
     def run(self, chunks: Iterator[Chunk | X12Error]) -> Iterator[Claim | X12Error]:
-        """Claims and errors in file order; ``out`` is flushed once per chunk, not per segment."""
+        """Claims and errors in file order; ``out`` is flushed every ``BATCH`` segments."""
         out = self.out
         for chunk in chunks:
             if isinstance(chunk, X12Error):
@@ -121,33 +127,50 @@ class EnvelopeReader:
                 yield chunk
                 return
             self.chunk = chunk
-            esep = self.esep = chunk.delimiters.element
-            bad = chunk.bad_utf8
-            table = self.table
-            try:
-                for i, seg in enumerate(chunk.segments):
-                    els = seg.split(esep)
-                    self.seg_no += 1
-                    self.pos = i
-                    try:
-                        if bad and i in bad:
-                            self.spoil()
-                            msg = f"byte {bad[i]} of the segment is not UTF-8 (read as Latin-1)"
-                            self.emit("X12-E006", msg)
-                        table[els[0]](els)
-                    except BadValue as exc:
-                        self.spoil()
-                        where = f" in {els[0]}{exc.element:02d}" if exc.element else ""
-                        self.emit(exc.code, exc.message + where, exc.element)
-            except _Fatal:
-                self.drop_claim()
-                yield from out
-                return
-            if out:
-                yield from out
-                out.clear()
+            self.esep = chunk.delimiters.element
+            for start in range(0, len(chunk.segments), BATCH):
+                try:
+                    self.read_segments(chunk, start, start + BATCH)
+                except _Fatal:
+                    self.drop_claim()
+                    yield from out
+                    return
+                if out:
+                    yield from out
+                    out.clear()
         self._end_of_input()
         yield from out
+
+    def read_segments(self, chunk: Chunk, start: int, stop: int) -> None:
+        """Dispatch the segments ``start:stop`` of ``chunk`` to their handlers.
+
+        The 837 reader overrides this with a copy that inlines its hottest segments; a change to
+        the per-segment protocol here (counting, ``pos``, error handling) must be made there too.
+        """
+        esep = self.esep
+        bad = chunk.bad_utf8
+        table = self.table
+        for i, seg in enumerate(chunk.segments[start:stop], start):
+            els = seg.split(esep)
+            self.seg_no += 1
+            self.pos = i
+            try:
+                if bad and i in bad:
+                    self.bad_utf8(bad[i])
+                table[els[0]](els)
+            except BadValue as exc:
+                self.bad_value(els[0], exc)
+
+    def bad_utf8(self, byte: int) -> None:
+        """Report a segment with bytes that are not UTF-8 (it is still read, as Latin-1)."""
+        self.spoil()
+        self.emit("X12-E006", f"byte {byte} of the segment is not UTF-8 (read as Latin-1)")
+
+    def bad_value(self, sid: str, exc: BadValue) -> None:
+        """Report the data error a handler raised, and spoil what the segment belongs to."""
+        self.spoil()
+        where = f" in {sid}{exc.element:02d}" if exc.element else ""
+        self.emit(exc.code, exc.message + where, exc.element)
 
     def emit(
         self, code: str, message: str, element: int | None = None, *, at: Location | None = None
