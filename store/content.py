@@ -256,6 +256,25 @@ def diff_contents(
     return changes
 
 
+_PACK_BLOCK = re.compile(r"""^\s*pack\s+[A-Za-z_][\w-]*\s*\{(?P<body>[^}]*)\}""", re.MULTILINE)
+_HEADER_VERSION = re.compile(r'(\bversion\s+)"([^"\\\n]*)"')
+
+
+def with_header_version(text: str, version: str) -> str:
+    """Rule text with the ``version "..."`` of its ``pack`` block set to ``version``.
+
+    The pack header in ``rules/*.rules`` must agree with ``pack.toml``; a new draft bumps both, and
+    only that one string changes.  Text without a pack block is returned unchanged.
+    """
+    block = _PACK_BLOCK.search(text)
+    if block is None:
+        return text
+    m = _HEADER_VERSION.search(text, block.start("body"), block.end("body"))
+    if m is None:
+        return text
+    return f'{text[: m.start(2) - 1]}"{version}"{text[m.end(2) + 1 :]}'
+
+
 def with_manifest_version(text: str, version: str) -> str:
     """``pack.toml`` text with its ``version = "..."`` (top level or ``[pack]``) set to ``version``.
 

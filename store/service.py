@@ -39,6 +39,7 @@ from store.content import (
     diff_contents,
     file_sha256,
     read_pack_dir,
+    with_header_version,
     with_manifest_version,
     write_pack_dir,
 )
@@ -390,6 +391,8 @@ def _new_version(
     files = dict(content.files)
     if MANIFEST in files:
         files[MANIFEST] = with_manifest_version(files[MANIFEST], label)
+        for path in [p for p in files if p.startswith("rules/") and p.endswith(".rules")]:
+            files[path] = with_header_version(files[path], label)
     version = PackVersion(
         pack_id=pack.id,
         seq=_next_seq(session, pack),

@@ -8,12 +8,14 @@ from api.commands.convert import convert_command
 from api.commands.dsl_tools import check_command, fmt_command
 from api.commands.scrub import scrub_command
 from api.commands.store_cmd import store_group
+from api.commands.test_cmd import test_command
 
 COMMANDS: list[click.Command] = [
     scrub_command,
     convert_command,
     check_command,
     fmt_command,
+    test_command,
     store_group,
 ]
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import click
 
@@ -177,7 +177,7 @@ def scrub_command(
     fmt: str,
     output: Path | None,
     fail_on: str,
-    evaluator: str,
+    evaluator: Literal["numba", "reference"],
     explain: bool,
 ) -> None:
     """Scrub claims in FILES (X12 837P/837I or Optum JSON; directories are walked).

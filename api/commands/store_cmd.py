@@ -112,6 +112,9 @@ def _describe(v: PackVersion) -> str:
 @click.pass_context
 def store_group(ctx: click.Context, database: str | None, actor: str | None) -> None:
     """Manage the pack store: versions, drafts, publishing, environments and API clients."""
+    from api.store_cases import install  # late: loads the engine only for store commands
+
+    install()  # publish runs the pack's cases, as `claimscrub test` does
     ctx.obj = _Context(database or default_database_url(), Actor(actor or getpass.getuser()))
 
 

@@ -109,3 +109,19 @@ def database_url(engine: Engine) -> str:
 @pytest.fixture
 def factory(engine: Engine) -> sessionmaker[Session]:
     return make_sessionmaker(engine)
+
+
+@pytest.fixture(autouse=True)
+def _no_case_runner(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Store tests exercise the store alone, with the validators they inject.
+
+    The ``store`` CLI group installs the real pack case runner (``api.store_cases``); its demo pack
+    here is not a full knowledge pack, so the runner is kept out.  tests/cli covers the real one.
+    """
+    import api.store_cases
+    from store.validation import register_case_runner
+
+    monkeypatch.setattr(api.store_cases, "install", lambda: None)
+    old = register_case_runner(None)
+    yield
+    register_case_runner(old)
