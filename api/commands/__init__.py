@@ -7,6 +7,7 @@ import click
 from api.commands.convert import convert_command
 from api.commands.dsl_tools import check_command, fmt_command
 from api.commands.scrub import scrub_command
+from api.commands.serve import serve_command
 from api.commands.store_cmd import store_group
 from api.commands.test_cmd import test_command
 
@@ -17,6 +18,7 @@ COMMANDS: list[click.Command] = [
     fmt_command,
     test_command,
     store_group,
+    serve_command,
 ]
 
 __all__ = ["COMMANDS"]
