@@ -98,6 +98,9 @@ class PackManifest(_Strict):
     depends_on: list[str] = []
     description: str = ""
     reference_data: list[ReferenceData] = []
+    #: Every rule must have a firing and a silent case (``api.reports.coverage``); enforced by
+    #: ``claimscrub test`` and by the store's publish gate.
+    require_coverage: bool = False
 
 
 def load_manifest(pack_dir: Path) -> PackManifest:

@@ -1,5 +1,8 @@
 """The store's publish gate runs a pack's cases with the runner of ``claimscrub test``.
 
+When the pack's ``pack.toml`` sets ``require_coverage = true``, publish is also refused while a rule
+lacks a firing or a silent case (``api.reports.coverage``), as ``claimscrub test`` would fail.
+
 Why here and not in ``store/``: the runner needs the engine and the JSON boundary, and the store
 must not import them (it only knows SQLAlchemy).  The store exposes a hook; the CLI and the Flask
 app install this runner into it at start-up with :func:`install`.
@@ -10,7 +13,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from api.packtest import PackTestError, run_pack
+from api.packtest import PackTestError, load_manifest, run_pack
+from api.reports.coverage import rule_coverage
 from dsl import CompileError
 from store.content import PackContent, write_pack_dir
 from store.validation import Issue, ValidationReport, register_case_runner
@@ -27,6 +31,7 @@ def run_cases(content: PackContent) -> ValidationReport:
         write_pack_dir(content, root)
         try:
             report = run_pack(root)
+            required = load_manifest(root).require_coverage
         except CompileError:
             return ValidationReport((), ("cases",))  # the compile check reports these itself
         except PackTestError as exc:
@@ -46,7 +51,21 @@ def run_cases(content: PackContent) -> ValidationReport:
     )
     if not report.results:
         issues += (Issue(code="CASES", severity="error", message="no case ran", file="cases/"),)
-    return ValidationReport(issues, ("cases",))
+    if not required:
+        return ValidationReport(issues, ("cases",))
+    issues += tuple(
+        Issue(
+            code="COVERAGE",
+            severity="error",
+            message=(
+                f"rule {c.rule} has no {' and no '.join(c.lacks)} (pack.toml: require_coverage)"
+            ),
+            file="cases/",
+        )
+        for c in rule_coverage(report)
+        if not c.covered
+    )
+    return ValidationReport(issues, ("cases", "coverage"))
 
 
 def install() -> None:

@@ -6,8 +6,10 @@ import click
 
 from api.commands.convert import convert_command
 from api.commands.dsl_tools import check_command, fmt_command
+from api.commands.impact_cmd import impact_command
 from api.commands.scrub import scrub_command
 from api.commands.serve import serve_command
+from api.commands.snapshot_cmd import snapshot_command
 from api.commands.store_cmd import store_group
 from api.commands.test_cmd import test_command
 
@@ -17,6 +19,8 @@ COMMANDS: list[click.Command] = [
     check_command,
     fmt_command,
     test_command,
+    snapshot_command,
+    impact_command,
     store_group,
     serve_command,
 ]

@@ -1,0 +1,99 @@
+"""Scrub a claim corpus (X12 and JSON files, directories walked) with a set of pack directories.
+
+Shared by ``claimscrub snapshot`` and ``claimscrub impact``.  Each edit is kept with where its claim
+came from: the file (relative to the corpus argument, so reports do not depend on the checkout
+path), the claim's ordinal in that file and its control number.  Never patient data: the edit's
+``value`` is already empty for protected fields (``engine.edits``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from claims.model import Claim
+from claims.sources import iter_claims, walk_paths
+from engine.edits import Edit
+
+__all__ = ["CorpusEdit", "CorpusError", "CorpusRun", "corpus_files", "scrub_corpus"]
+
+CHUNK = 5_000
+
+
+class CorpusError(Exception):
+    """The corpus could not be read (a missing path, an unreadable file or claim)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusEdit:
+    """One edit on one claim of the corpus."""
+
+    file: str
+    index: int  # 0-based position of the claim in its file
+    control_number: str
+    edit: Edit
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusRun:
+    """Every edit the packs produced on the corpus, and how many claims were read."""
+
+    edits: tuple[CorpusEdit, ...]
+    claims: int
+
+
+def _label(path: Path, root: Path) -> str:
+    if root.is_dir():
+        return Path(os.path.relpath(path, root)).as_posix()
+    return path.name
+
+
+def corpus_files(paths: Sequence[Path]) -> list[tuple[str, Path]]:
+    """``(label, path)`` of each file under ``paths``; :class:`CorpusError` if a path is missing."""
+    out: list[tuple[str, Path]] = []
+    for root in paths:
+        if not root.exists():
+            raise CorpusError(f"{root}: no such file or directory")
+        out.extend((_label(f, root), f) for f in walk_paths([root]))
+    return out
+
+
+def scrub_corpus(
+    pack_dirs: Sequence[Path],
+    claims: Sequence[Path],
+    *,
+    as_of: date | None = None,
+    evaluator: Literal["numba", "reference"] = "numba",
+) -> CorpusRun:
+    """Scrub every claim under ``claims`` with the packs; raises :class:`CorpusError` on bad input.
+
+    Compile errors of the packs propagate as ``dsl.CompileError``.
+    """
+    from engine.scrubber import Scrubber
+
+    scrubber = Scrubber.from_directories(list(pack_dirs))
+    out: list[CorpusEdit] = []
+    pending: list[tuple[str, int, Claim]] = []
+    count = 0
+
+    def flush() -> None:
+        results = scrubber.scrub([c for _, _, c in pending], as_of=as_of, evaluator=evaluator)
+        for (label, index, claim), edits in zip(pending, results, strict=True):
+            out.extend(CorpusEdit(label, index, claim.control_number, e) for e in edits)
+        pending.clear()
+
+    for label, path in corpus_files(claims):
+        for index, item in enumerate(iter_claims(path)):
+            if item.claim is None:
+                raise CorpusError(f"{label}: {item.error}")
+            pending.append((label, index, item.claim))
+            count += 1
+            if len(pending) >= CHUNK:
+                flush()
+    if pending:
+        flush()
+    return CorpusRun(tuple(out), count)
