@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from knowledge_packs import bundled_pack_dirs
 from tests.api.conftest import Api
 
 P = "/v1/packs/medicare"
@@ -11,11 +12,7 @@ RULE = "rules/mue.rules"
 def test_read_packs_versions_and_files(api: Api) -> None:
     h = api.auth("author")
     packs = api.client.get("/v1/packs", headers=h).json
-    assert {p["name"] for p in packs} == {
-        "general-institutional",
-        "general-professional",
-        "medicare",
-    }
+    assert {p["name"] for p in packs} == {d.name for d in bundled_pack_dirs()}
     versions = api.client.get(f"{P}/versions", headers=h).json
     assert versions[0]["status"] == "published" and versions[0]["active"]
     v = api.client.get(f"{P}/versions/0.1.0", headers=h).json

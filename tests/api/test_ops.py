@@ -11,6 +11,7 @@ from api.app import create_app
 from api.openapi import OPERATIONS
 from api.settings import Settings
 from claims.sources import SAMPLES_DIR
+from knowledge_packs import bundled_pack_dirs
 from tests.api.conftest import Api, build_api
 
 PROF = "/v1/claims/professional/scrub"
@@ -21,7 +22,7 @@ def test_healthcheck(api: Api) -> None:
     assert resp.status_code == 200
     body = resp.json
     assert body["status"] == "UP" and body["store"] == "UP"
-    assert set(body["versions"]) == {"general-institutional", "general-professional", "medicare"}
+    assert set(body["versions"]) == {d.name for d in bundled_pack_dirs()}
     assert body["loaded"] >= 3
 
 
