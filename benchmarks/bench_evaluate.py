@@ -1,337 +1,305 @@
 """Evaluate throughput: Numba kernels vs the reference evaluator vs durable-rules.
 
-Small by default (runs as a smoke test under ``--benchmark-disable``); ``CLAIMSCRUB_BENCH_FULL=1``
-runs 1,000,000 service lines, ~1,000 rules, a 1,000,000-pair PTP table and a 10,000-row MUE table.
-Run with ``-s`` to see the printed figures (lines/s and ratios).
+Small by default (a smoke test under ``--benchmark-disable``); ``CLAIMSCRUB_BENCH_FULL=1`` runs
+1,000,000 service lines against the 1,000-rule pack of :mod:`engine_workload` (1,000,000-pair NCCI
+PTP table, 10,000-row MUE table).  Run with ``-s`` to see the figures.  Times are CPU time
+(``time.process_time``), best of N, because the benchmark machine is shared.
+
+Figures printed: ``ClaimBatch.build`` lines/s; kernel lines/s (conditions → findings) and evaluate
+lines/s (findings → :class:`~engine.edits.Edit` objects too); the reference evaluator and
+durable-rules on subsets and their ratios; 10× rules and 10× lines scaling; the PTP loader on a
+2,000,000-row file; cold start of a fresh process to its first scrubbed claim.
 """
 
 from __future__ import annotations
 
 import os
-import random
+import pickle
+import subprocess
 import sys
 import time
-from datetime import date, timedelta
-from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.engine.irbuild
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # engine_workload
 
-from claims.model import (
-    Claim,
-    ClaimKind,
-    Diagnosis,
-    DiagnosisRole,
-    Provider,
-    ProviderRole,
-    ServiceLine,
-)
-from dsl.ir import (
-    SLOT_OTHER,
-    And,
-    BuiltinId,
-    Call,
-    CmpOp,
-    Compare,
-    Const,
-    InSet,
-    Not,
-    Scope,
-    SourceFormat,
-    TableGet,
-    TableHas,
-    TableKind,
-    ValueType,
-)
+import engine_workload as W
+
+from dsl.ir import And, Compare, Const, InSet, Scope
 from engine import reference
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import compile_pack
-from engine.evaluate import evaluate
+from engine.evaluate import evaluate, findings
 from engine.pack import PackData
 from engine.tables import load_tables
-from tests.engine.irbuild import SPAN, Builder, fref
 
 FULL = os.environ.get("CLAIMSCRUB_BENCH_FULL") == "1"
 N_LINES = 1_000_000 if FULL else 5_000
 N_PAIRS = 1_000_000 if FULL else 20_000
 N_MUE = 10_000 if FULL else 2_000
-N_CODES = 10_000 if FULL else 2_000
-T = ValueType
-B = T.BOOL
+N_RULES = 1_000
+DURABLE_RULES = 200
+RESULTS: dict[str, float] = {}
 
 
-def _code(i: int) -> str:
-    return f"{10000 + i:05d}"
+def cpu_best(fn: Callable[[], Any], n: int = 3) -> float:
+    """The smallest CPU time of ``n`` runs of ``fn``."""
+    best = float("inf")
+    for _ in range(n):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best
 
 
-def _write_tables(d: Path, rng: random.Random) -> None:
-    pairs = set()
-    while len(pairs) < N_PAIRS:
-        pairs.add((rng.randrange(N_CODES), rng.randrange(N_CODES)))
-    rows = [
-        f"{_code(a)}\t{_code(b)}\t\t20200101\t*\t{(a + b) % 2}\tRationale" for a, b in sorted(pairs)
-    ]
-    (d / "ptp.txt").write_text("CPT only copyright AMA\n" + "\n".join(rows) + "\n")
-    mue = [f"{_code(i)},{4 + i % 4},{1 + i % 3} Line Edit,Rationale" for i in range(N_MUE)]
-    (d / "mue.csv").write_text(
-        "MUE table\nHCPCS/CPT Code,MUE,MAI,Rationale\n" + "\n".join(mue) + "\n"
-    )
+def _report(key: str, value: float, text: str) -> None:
+    RESULTS[key] = value
+    print(text)
 
 
-def build_pack(d: Path, n_rules: int, rng: random.Random) -> PackData:
-    b = Builder()
-    ptp = b.table(
-        "ptp",
-        TableKind.PAIR,
-        (("c1", T.CODE), ("c2", T.CODE)),
-        (("modifier_indicator", T.CODE),),
-        SourceFormat.NCCI_PTP,
-        "ptp.txt",
-    )
-    mue = b.table(
-        "mue",
-        TableKind.LIMIT,
-        (("code", T.CODE),),
-        (("mue", T.NUMBER),),
-        SourceFormat.MUE,
-        "mue.csv",
-    )
-    code, units = fref("line.procedure_code"), fref("line.units")
-    b.rule(
-        And(SPAN, B, (TableHas(SPAN, B, ptp, (code, fref("line.procedure_code", SLOT_OTHER))),)),
-        Scope.LINE_PAIR,
-    )
-    b.rule(Compare(SPAN, B, CmpOp.GT, units, TableGet(SPAN, T.NUMBER, mue, (code,), 0)))
-    for i in range(n_rules - 2):
-        k = i % 20
-        if k < 17:  # indexed: code == c and units > n
-            cond: Any = And(
-                SPAN,
-                B,
-                (
-                    Compare(SPAN, B, CmpOp.EQ, code, b.code(_code(rng.randrange(N_CODES)))),
-                    Compare(SPAN, B, CmpOp.GT, units, b.num(rng.randrange(1, 4))),
-                ),
-            )
-            b.rule(cond)
-        elif k == 17:  # every line: a range and prefix set
-            s = b.lset(ranges=((_code(i), _code(i + 5)),), prefixes=("99",))
-            b.rule(
-                And(
-                    SPAN,
-                    B,
-                    (
-                        InSet(SPAN, B, code, s),
-                        Compare(
-                            SPAN, B, CmpOp.GT, fref("line.charge"), b.const(T.MONEY, Decimal(900))
-                        ),
-                    ),
-                )
-            )
-        elif k == 18:
-            b.rule(
-                Compare(
-                    SPAN,
-                    B,
-                    CmpOp.GT,
-                    fref("claim.total_charge"),
-                    b.const(T.MONEY, Decimal(4000 + i)),
-                ),
-                Scope.CLAIM,
-            )
-        else:
-            b.rule(
-                Not(
-                    SPAN,
-                    B,
-                    Call(
-                        SPAN,
-                        B,
-                        BuiltinId.ICD10CM_VALID,
-                        (fref("dx.code"), fref("claim.first_service_date")),
-                    ),
-                ),
-                Scope.DIAGNOSIS,
-            )
-    rules = b.build()
-    return PackData(
-        rules, "bench", "1", load_tables(rules.tables, d), None, f"bench-{n_rules}-{FULL}"
-    )
-
-
-def make_claims(n_lines: int, rng: random.Random) -> list[Claim]:
-    out = []
-    i = 0
-    billing = (Provider(ProviderRole.BILLING, npi="1234567893"),)
-    while i < n_lines:
-        n = min(rng.randint(1, 9), n_lines - i)
-        d = date(2024, 1, 1) + timedelta(days=rng.randrange(300))
-        lines = tuple(
-            ServiceLine(
-                k + 1,
-                Decimal(rng.randrange(100, 100000)) / 100,
-                Decimal(rng.randint(1, 5)),
-                _code(rng.randrange(N_CODES)),
-                service_date=d,
-            )
-            for k in range(n)
-        )
-        dx = (Diagnosis("E119", DiagnosisRole.PRINCIPAL), Diagnosis("I10", DiagnosisRole.OTHER))
-        out.append(
-            Claim(
-                ClaimKind.PROFESSIONAL,
-                str(i),
-                "P",
-                sum((ln.charge for ln in lines), Decimal(0)),
-                "11",
-                "1",
-                providers=billing,
-                diagnoses=dx,
-                lines=lines,
-            )
-        )
-        i += n
-    return out
+def _pack(d: Path, n_rules: int) -> PackData:
+    return PackData.load(W.build_rules(n_rules), d)
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    rng = random.Random(7)
     d = tmp_path_factory.mktemp("pack")
-    _write_tables(d, rng)
-    t0 = time.perf_counter()
-    pack = build_pack(d, 1000, rng)
+    W.write_ptp(d / "ptp.txt", N_PAIRS)
+    W.write_mue(d / "mue.csv", N_MUE)
+    t0 = time.process_time()
+    pack = _pack(d, N_RULES)
     print(
-        f"\nload pack (1,000 rules, {N_PAIRS} PTP pairs, {N_MUE} MUE rows): {time.perf_counter() - t0:.2f}s"
+        f"\nload pack ({N_RULES} rules, {N_PAIRS:,} PTP pairs, {N_MUE:,} MUE rows): "
+        f"{time.process_time() - t0:.2f}s"
     )
     interner = Interner()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     cp = compile_pack(pack, interner)
     print(
-        f"compile pack: {time.perf_counter() - t0:.2f}s, fallback rules: {len(cp.fallback_rules)}"
+        f"compile pack: {time.process_time() - t0:.2f}s, fallback rules: {len(cp.fallback_rules)}"
     )
-    claims = make_claims(N_LINES, rng)
-    t0 = time.perf_counter()
+    print(
+        "rule index: claim {} / diagnosis {} / unindexed line {} / unindexed pair {} / "
+        "indexed line {} / indexed pair {}".format(
+            *(len(x) for x in cp.X[:4]),
+            len(set(cp.X[5].tolist())),
+            len(set(cp.X[7].tolist())),
+        )
+    )
+    claims = W.make_claims(N_LINES)
+    dt = cpu_best(lambda: ClaimBatch.build(claims, cp.fields_needed, interner), 2)
+    _report(
+        "build", N_LINES / dt, f"ClaimBatch.build: {N_LINES:,} lines: {N_LINES / dt:,.0f} lines/s"
+    )
     batch = ClaimBatch.build(claims, cp.fields_needed, interner)
-    dt = time.perf_counter() - t0
-    print(f"ClaimBatch.build: {N_LINES} lines in {dt:.2f}s = {N_LINES / dt:,.0f} lines/s")
     evaluate([cp], batch)  # JIT warm (from the on-disk cache)
-    return {"dir": d, "pack": pack, "cp": cp, "claims": claims, "batch": batch, "rng": rng}
-
-
-def _timed(fn: Any) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
-RESULTS: dict[str, float] = {}
+    return {"dir": d, "pack": pack, "cp": cp, "claims": claims, "batch": batch}
 
 
 def test_evaluate_numba(benchmark: Any, setup: dict[str, Any]) -> None:
     cp, batch = setup["cp"], setup["batch"]
     edits = benchmark(lambda: evaluate([cp], batch))
-    dt = _timed(lambda: evaluate([cp], batch))
-    RESULTS["numba"] = N_LINES / dt
-    print(
-        f"numba evaluate: {N_LINES} lines in {dt:.2f}s = {N_LINES / dt:,.0f} lines/s, {len(edits)} edits"
+    found = findings(cp, 0, batch)
+    dt = cpu_best(lambda: findings(cp, 0, batch))
+    _report(
+        "kernel",
+        N_LINES / dt,
+        f"numba kernel (findings): {N_LINES:,} lines in {dt:.3f}s = {N_LINES / dt:,.0f} lines/s, "
+        f"{len(found):,} findings ({len(found) / N_LINES:.3f} per line)",
+    )
+    dt = cpu_best(lambda: evaluate([cp], batch), 2)
+    _report(
+        "numba",
+        N_LINES / dt,
+        f"numba evaluate (with Edit objects): {N_LINES / dt:,.0f} lines/s, {len(edits):,} edits",
     )
 
 
 def test_reference_subset(setup: dict[str, Any]) -> None:
-    claims = setup["claims"][: max(1, len(setup["claims"]) // (100 if FULL else 5))]
+    claims = setup["claims"][: max(1, len(setup["claims"]) // (400 if FULL else 5))]
     n = sum(len(c.lines) for c in claims)
-    dt = _timed(lambda: reference.evaluate([setup["pack"]], claims))
-    RESULTS["reference"] = n / dt
-    print(f"reference evaluate: {n} lines in {dt:.2f}s = {n / dt:,.0f} lines/s")
+    dt = cpu_best(lambda: reference.evaluate([setup["pack"]], claims), 1)
+    _report("reference", n / dt, f"reference evaluate: {n:,} lines: {n / dt:,.0f} lines/s")
+    sub = ClaimBatch.build(claims, setup["cp"].fields_needed, setup["cp"].interner)
+    assert evaluate([setup["cp"]], sub) == reference.evaluate([setup["pack"]], claims)
     if "numba" in RESULTS:
-        print(f"numba / reference: {RESULTS['numba'] / RESULTS['reference']:.0f}x")
+        print(
+            f"numba / reference: kernel {RESULTS['kernel'] / RESULTS['reference']:,.0f}x, "
+            f"evaluate {RESULTS['numba'] / RESULTS['reference']:,.0f}x"
+        )
+
+
+def _durable_specs(pack: PackData) -> list[tuple[str, tuple[str, ...], str, str, object]]:
+    """Rules durable-rules can express on flat line facts: ``code in {..} and field op const``."""
+    consts = pack.rules.constants
+    fields = pack.rules.fields
+    ops = {2: "<", 4: ">", 0: "=="}
+    out = []
+    for r in pack.rules.rules:
+        cond = r.branches[0].condition
+        if r.scope is not Scope.LINE or not isinstance(cond, And) or len(cond.operands) != 2:
+            continue
+        first, test = cond.operands
+        if isinstance(first, InSet):
+            codes = tuple(str(consts[m].value) for m in pack.rules.literal_sets[first.set].members)
+        elif isinstance(first, Compare) and isinstance(first.right, Const):
+            codes = (str(consts[first.right.constant].value),)
+        else:
+            continue
+        if not (isinstance(test, Compare) and isinstance(test.right, Const)):
+            continue
+        left = test.left
+        if int(test.op) not in ops or not hasattr(left, "field"):
+            continue
+        name = fields[left.field].name.split(".")[-1]
+        value = consts[test.right.constant].value
+        out.append((r.id, codes, name, ops[int(test.op)], value))
+    return out
 
 
 def test_durable_rules_subset(setup: dict[str, Any]) -> None:
     durable = pytest.importorskip("durable.lang")
-    pack: PackData = setup["pack"]
-    # the indexed kind durable-rules expresses directly: code == c and units > n (line facts)
-    specs = []
-    for r in pack.rules.rules:
-        cond = r.branches[0].condition
-        if (
-            isinstance(cond, And)
-            and len(cond.operands) == 2
-            and isinstance(cond.operands[0], Compare)
-        ):
-            c0, c1 = cond.operands
-            if not isinstance(c0.right, Const) or not isinstance(c1, Compare):
-                continue
-            if not isinstance(c1.right, Const):
-                continue
-            code = pack.rules.constants[c0.right.constant].value
-            limit = pack.rules.constants[c1.right.constant].value
-            specs.append((r.id, str(code), int(limit)))  # type: ignore[arg-type]
-        if len(specs) >= 50:
-            break
-    hits: list[str] = []
-    name = f"bench{random.randrange(1 << 30)}"
-    m = durable.m
-    with durable.ruleset(name):
-        for rid, code, limit in specs:
-
-            def action(c: Any, rid: str = rid) -> None:
-                hits.append(rid)
-
-            durable.when_all((m.code == code) & (m.units > limit))(action)
-    claims = setup["claims"][: max(1, len(setup["claims"]) // (5000 if FULL else 50))]
-    facts = [{"code": ln.procedure_code, "units": int(ln.units)} for c in claims for ln in c.lines]
     from durable.engine import MessageNotHandledException
 
+    # durable-rules 2.0.28 did not return from its first post() within 60 s with all ~700
+    # lowerable rules in one ruleset; 200 rules run.  Facts carry an id: durable drops an event
+    # equal to one it has seen (MessageObservedException).
+    specs = _durable_specs(setup["pack"])[:DURABLE_RULES]
+    hits: list[str] = []
+    name = f"bench{os.getpid()}{time.monotonic_ns()}"
+    m = durable.m
+    t0 = time.process_time()
+    with durable.ruleset(name):
+        for rid, codes, field, op, value in specs:
+            code_test = m.code == codes[0]
+            for c in codes[1:]:
+                code_test = code_test | (m.code == c)
+            v: Any = str(value) if isinstance(value, str) else int(value)  # type: ignore[call-overload]
+            attr = getattr(m, field)
+            test = attr > v if op == ">" else attr < v if op == "<" else attr == v
+            durable.when_all(code_test & test)(lambda c, rid=rid: hits.append(rid))
+    dt = time.process_time() - t0
+    print(f"durable-rules: {len(specs)} rules lowered, ruleset built in {dt:.2f}s")
+    claims = setup["claims"][: max(1, len(setup["claims"]) // (500 if FULL else 50))]
+    facts = []
+    for c in claims:
+        age = (
+            0
+            if c.member.birth_date is None
+            else (c.first_service_date - c.member.birth_date).days // 365
+        )
+        for ln in c.lines:
+            facts.append(
+                {
+                    "id": len(facts),
+                    "code": ln.procedure_code,
+                    "units": int(ln.units),
+                    "age": age,
+                    "sex": c.member.sex,
+                }
+            )
+    unhandled = 0
+
     def run() -> None:
+        nonlocal unhandled
         for f in facts:
             try:
                 durable.post(name, f)
             except MessageNotHandledException:
-                pass
+                unhandled += 1
 
-    dt = _timed(run)
-    RESULTS["durable"] = len(facts) / dt
-    print(
-        f"durable-rules ({len(specs)} equality rules only): {len(facts)} lines in {dt:.2f}s = "
-        f"{len(facts) / dt:,.0f} lines/s, {len(hits)} hits"
+    dt = cpu_best(run, 1)
+    _report(
+        "durable",
+        len(facts) / dt,
+        f"durable-rules ({len(specs)} code-set rules on line facts): {len(facts):,} lines: "
+        f"{len(facts) / dt:,.0f} lines/s, {len(hits)} hits, {unhandled} unmatched events",
     )
     if "numba" in RESULTS:
-        print(f"numba / durable-rules: {RESULTS['numba'] / RESULTS['durable']:.0f}x")
+        print(
+            f"numba / durable-rules: kernel {RESULTS['kernel'] / RESULTS['durable']:,.0f}x, "
+            f"evaluate {RESULTS['numba'] / RESULTS['durable']:,.0f}x"
+        )
 
 
-def test_scaling_10x_rules(setup: dict[str, Any]) -> None:
-    pack10 = build_pack(setup["dir"], 10_000, setup["rng"])
-    cp10 = compile_pack(pack10, setup["cp"].interner)
-    batch = ClaimBatch.build(setup["claims"], cp10.fields_needed, cp10.interner)
-    evaluate([cp10], batch)
-    dt = _timed(lambda: evaluate([cp10], batch))
+def test_scaling(setup: dict[str, Any]) -> None:
+    cp, batch = setup["cp"], setup["batch"]
+    base = cpu_best(lambda: findings(cp, 0, batch))
+    pack10 = _pack(setup["dir"], 10 * N_RULES)
+    cp10 = compile_pack(pack10, cp.interner)
+    batch10 = ClaimBatch.build(setup["claims"], cp10.fields_needed, cp10.interner)
+    findings(cp10, 0, batch10)
+    dt10 = cpu_best(lambda: findings(cp10, 0, batch10))
     print(
-        f"numba evaluate, 10,000 rules: {N_LINES / dt:,.0f} lines/s"
-        + (f" (1,000 rules: {RESULTS['numba']:,.0f})" if "numba" in RESULTS else "")
+        f"scaling: {10 * N_RULES:,} rules {N_LINES / dt10:,.0f} lines/s vs {N_RULES:,} rules "
+        f"{N_LINES / base:,.0f}: time x{dt10 / base:.2f} (goal <= 2)"
     )
+    tenth = setup["claims"][: len(setup["claims"]) // 10]
+    n_small = sum(len(c.lines) for c in tenth)
+    small = ClaimBatch.build(tenth, cp.fields_needed, cp.interner)
+    dts = cpu_best(lambda: findings(cp, 0, small), 5)
+    print(
+        f"scaling: {n_small:,} lines {dts:.3f}s, {N_LINES:,} lines {base:.3f}s: "
+        f"time x{base / dts:.1f} for x{N_LINES / n_small:.1f} lines"
+    )
+    # Goal (issue 4): 10x indexed rules cost <= 2x time.  Reported, not asserted: a benchmark on a
+    # shared machine records figures (benchmarks/RESULTS.md); it does not gate the test suite.
+    verdict = "met" if dt10 / base <= 2.0 else "NOT met"
+    print(f"scaling goal (10x rules <= 2x time): {verdict} (x{dt10 / base:.2f})")
 
 
 def test_ptp_load_2m(tmp_path: Path) -> None:
     n = 2_000_000 if FULL else 50_000
-    rows = [
-        f"{10000 + i % 9000:05d}\t{10000 + i // 9000:05d}\t\t20200101\t*\t1\tR" for i in range(n)
-    ]
-    (tmp_path / "ptp.txt").write_text("CPT only copyright AMA\n" + "\n".join(rows) + "\n")
-    b = Builder()
-    b.table(
-        "ptp",
-        TableKind.PAIR,
-        (("c1", T.CODE), ("c2", T.CODE)),
-        (("modifier_indicator", T.CODE),),
-        SourceFormat.NCCI_PTP,
-        "ptp.txt",
-    )
-    t0 = time.perf_counter()
-    (lt,) = load_tables(tuple(b.tables), tmp_path)
-    print(f"PTP load: {n} rows in {time.perf_counter() - t0:.2f}s")
+    W.write_ptp(tmp_path / "ptp.txt", n, seed=3)
+    rules = W.build_rules(8)
+    dt = cpu_best(lambda: load_tables(rules.tables[:1], tmp_path), 1)
+    (lt,) = load_tables(rules.tables[:1], tmp_path)
+    print(f"PTP load: {n:,} rows in {dt:.2f}s")
     assert lt.n_rows == n
+
+
+COLD = """
+import pickle, sys, time
+t0 = time.perf_counter()
+sys.path[:0] = {paths!r}
+from engine.pack import PackData
+from engine.scrubber import Scrubber
+import engine_workload as W
+rules = pickle.loads(open({rules!r}, "rb").read())
+t1 = time.perf_counter()
+pack = PackData.load(rules, {dir!r})
+t2 = time.perf_counter()
+s = Scrubber([pack], warm=False)
+t3 = time.perf_counter()
+edits = s.scrub(W.make_claims(3))
+t4 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+"""
+
+
+def test_cold_start(setup: dict[str, Any], tmp_path: Path) -> None:
+    rules = tmp_path / "rules.pickle"
+    rules.write_bytes(pickle.dumps(setup["pack"].rules))
+    root = Path(__file__).resolve().parents[1]
+    script = COLD.format(
+        paths=[str(root), str(Path(__file__).parent)], rules=str(rules), dir=str(setup["dir"])
+    )
+    best = float("inf")
+    parts = ""
+    for _ in range(3):
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", script], check=True, capture_output=True, text=True
+        ).stdout
+        wall = time.perf_counter() - t0
+        if wall < best:
+            best, parts = wall, out
+    imp, load, comp, scrub = (float(x) for x in parts.split())
+    print(
+        f"cold start to first scrubbed claim: {best:.2f}s wall (imports {imp:.2f}s, load pack "
+        f"{load:.2f}s, compile {comp:.2f}s, first scrub {scrub:.2f}s)"
+    )

@@ -1,4 +1,4 @@
-"""claimscrub engine: compiled packs evaluated over columnar claim batches (Numba) or the reference."""
+"""claimscrub engine: compiled packs over columnar claim batches (Numba) or the reference."""
 
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import CompiledPack, compile_pack

@@ -1,7 +1,8 @@
 """ClaimBatch: a batch of domain claims as columnar numpy arrays for the kernels.
 
 Only the fields some pack reads are materialised (``fields``).  Every scalar value is one ``int64``
-in the encoding of :mod:`engine.values` (codes and text interned; the empty string, ``None`` → MISS),
+in the encoding of :mod:`engine.values` (codes and text interned; the empty string, ``None`` →
+MISS),
 so one generic kernel reads every column the same way.  Codes are interned through a shared
 :class:`Interner` in which the compiled packs' constants and table keys are interned too.
 """
@@ -137,9 +138,21 @@ def _encode_scalar(
         )
     if t is ValueType.BOOL:
         return np.fromiter((1 if v else 0 for v in values), dtype=np.int64, count=n)
-    return np.fromiter(
-        (_number(v, bad, o) for v, o in zip(values, owners, strict=True)), dtype=np.int64, count=n
-    )
+    out = np.empty(n, dtype=np.int64)
+    cache: dict[Decimal, int | None] = {}  # equal Decimals encode equally; values repeat a lot
+    for k, (v, o) in enumerate(zip(values, owners, strict=True)):
+        if type(v) is Decimal:
+            enc = cache.get(v, MISS)  # MISS is never an encoding: it marks "not seen yet"
+            if enc == MISS:
+                enc = cache[v] = encode_number(v)
+            if enc is None:
+                bad.append(o)
+                out[k] = MISS
+            else:
+                out[k] = enc
+        else:
+            out[k] = _number(v, bad, o)
+    return out
 
 
 def _offsets(counts: Iterable[int], n: int) -> I64:
@@ -154,11 +167,15 @@ class ClaimBatch:
 
     ``field_group[f]`` / ``field_col[f]`` locate field id ``f``: group 0 claim columns
     (``claim_cols[col, claim]``), 1 line columns (``line_cols[col, line]``), 2 diagnosis columns,
-    3 claim-level code sets and 4 line-level code sets (``*_set_vals[*_set_off[col, obj] : ...+1]``);
-    -1 when not materialised.  ``line_off`` / ``dx_off`` are per-claim offsets into the flat line and
+    3 claim-level code sets and 4 line-level code sets (``*_set_vals[*_set_off[col, obj] :
+    ...+1]``);
+    -1 when not materialised.  ``line_off`` / ``dx_off`` are per-claim offsets into the flat line
+    and
     diagnosis arrays.  ``first_date`` is each claim's first date of service (MISS when none);
-    ``line_code`` the interned procedure code of each line (rule index key); ``inexact`` marks claims
-    with a number the fixed-point encoding cannot hold exactly (those go to the reference evaluator).
+    ``line_code`` the interned procedure code of each line (rule index key); ``inexact`` marks
+    claims
+    with a number the fixed-point encoding cannot hold exactly (those go to the reference
+    evaluator).
     """
 
     claims: tuple[Claim, ...]

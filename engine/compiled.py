@@ -4,7 +4,8 @@ Each branch condition becomes a postfix program (short-circuit ``and`` / ``or`` 
 as loops) in one ``(n, 6)`` int64 code array.  Literal sets become sorted member arrays plus ranges
 and prefixes; tables become key-sorted arrays (two keys packed as ``id1 << 32 | id2``) searched by
 bisection.  Line and pair rules are indexed by the item line's procedure code when every firing
-branch is a conjunction with ``line.procedure_code == c`` / ``in {..}`` (members only) / a table key.
+branch is a conjunction with ``line.procedure_code == c`` / ``in {..}`` (members only) / a table
+key.
 
 Rules using a construct the kernel does not implement (comparisons of code sets, ``contains`` on a
 computed collection, aggregates over a computed source, tables with more than two keys or numeric
@@ -64,6 +65,17 @@ I64 = npt.NDArray[np.int64]
 _STR_TYPES: Final = (ValueType.CODE, ValueType.TEXT)
 
 
+_SCALAR: Final = (
+    ValueType.BOOL,
+    ValueType.CODE,
+    ValueType.TEXT,
+    ValueType.NUMBER,
+    ValueType.MONEY,
+    ValueType.DATE,
+)
+_MIRROR: Final = {CmpOp.LT: CmpOp.GT, CmpOp.LE: CmpOp.GE, CmpOp.GT: CmpOp.LT, CmpOp.GE: CmpOp.LE}
+
+
 class _Unsupported(Exception):
     """The kernel cannot evaluate this construct; the rule falls back to the reference."""
 
@@ -93,7 +105,7 @@ def _encode_value(interner: Interner, t: ValueType, v: object) -> int:
 @dataclass(slots=True)
 class _Tables:
     ok: list[bool]
-    T: tuple[I64, ...]
+    T: tuple[Any, ...]
     first_keys: list[I64]
 
 
@@ -108,6 +120,14 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
     his: list[int] = []
     ok: list[bool] = []
     first: list[I64] = []
+    n_keys: list[int] = []
+    dir_at: list[int] = []
+    dir_n: list[int] = []
+    dirs: list[int] = []
+    bits_at: list[int] = []
+    bits_mask: list[int] = []
+    bits: list[npt.NDArray[np.uint8]] = []
+    n_bits_total = 0
     n_vals = 0
     for lt in tables:
         t = lt.table
@@ -144,6 +164,30 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
             vals.append(v[order])
             n_vals += order.shape[0]
         row_off.append(row_off[-1] + order.shape[0])
+        # directory: rows of each first-key id (interned codes are small non-negative ints)
+        if table_ok and order.shape[0] and lt.keys[0].type in _STR_TYPES:
+            k1 = keys[-1] >> 32 if len(enc_keys) == 2 else keys[-1]
+            n_dir = int(k1[-1]) + 1
+            dir_at.append(len(dirs))
+            dir_n.append(n_dir)
+            dirs.extend(np.searchsorted(k1, np.arange(n_dir + 1, dtype=np.int64)).tolist())
+        else:
+            dir_at.append(-1)
+            dir_n.append(0)
+        n_keys.append(len(enc_keys))
+        # membership prefilter for pair tables: one bit per hash of the packed key
+        if table_ok and len(enc_keys) == 2 and order.shape[0]:
+            n_bits = 1 << max(13, int(16 * order.shape[0] - 1).bit_length())
+            h = ((keys[-1] * np.int64(K.HASH_MUL)) >> 24) & (n_bits - 1)
+            block = np.zeros(n_bits // 8, dtype=np.uint8)
+            np.bitwise_or.at(block, h >> 3, (1 << (h & 7)).astype(np.uint8))
+            bits_at.append(n_bits_total)
+            bits_mask.append(n_bits - 1)
+            bits.append(block)
+            n_bits_total += block.shape[0]
+        else:
+            bits_at.append(-1)
+            bits_mask.append(0)
         los.append(OPEN_LO if t.effective_from is None else date_to_days(t.effective_from))
         his.append(OPEN_HI if t.effective_until is None else date_to_days(t.effective_until))
         ok.append(table_ok)
@@ -160,6 +204,13 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
             cat(vals),
             np.asarray(los, dtype=np.int64),
             np.asarray(his, dtype=np.int64),
+            np.asarray(n_keys, dtype=np.int64),
+            np.asarray(dir_at, dtype=np.int64),
+            np.asarray(dir_n, dtype=np.int64),
+            np.asarray(dirs, dtype=np.int64),
+            np.asarray(bits_at, dtype=np.int64),
+            np.asarray(bits_mask, dtype=np.int64),
+            np.concatenate(bits) if bits else np.zeros(1, dtype=np.uint8),
         ),
         first,
     )
@@ -238,6 +289,10 @@ class _Emitter:
                 kind = 0
             else:
                 raise _Unsupported("comparison of collections")
+            fused = self._fused_compare(e, kind)
+            if fused is not None:
+                self.emit(K.OP_CMP_FC, *fused)
+                return
             self.expr(e.left)
             self.expr(e.right)
             self.emit(K.OP_CMP, int(e.op), kind)
@@ -282,6 +337,22 @@ class _Emitter:
             self.emit(K.OP_CALL, int(e.builtin))
         else:
             self._aggregate(e)
+
+    def _fused_compare(self, e: Compare, kind: int) -> tuple[int, int, int, int, int] | None:
+        """``field op constant`` (either order) as one instruction: field, slot, value, op, kind."""
+        op = e.op
+        if isinstance(e.left, FieldRef) and isinstance(e.right, Const):
+            ref, const = e.left, e.right
+        elif isinstance(e.right, FieldRef) and isinstance(e.left, Const):
+            ref, const = e.right, e.left
+            op = _MIRROR.get(op, op)
+        else:
+            return None
+        info = self.field(ref)
+        if info.type not in _SCALAR:
+            raise _Unsupported("collection used as a value")
+        value = _encode_const(self.interner, self.pack.rules.constants[const.constant])
+        return info.id, ref.slot, value, int(op), kind
 
     def _set_field(self, ref: FieldRef) -> None:
         info = self.field(ref)
@@ -356,6 +427,8 @@ def _candidates(pack: PackData, rule: Rule, interner: Interner, tables: _Tables)
                 and _is_item_code(pack, atom.keys[0])
             ):
                 got = set(tables.first_keys[atom.table].tolist())
+            if got is None and isinstance(atom, Compare):
+                got = _table_get_keys(pack, atom, tables)
             if got is not None and (best is None or len(got) < len(best)):
                 best = got
         if best is None:
@@ -363,6 +436,21 @@ def _candidates(pack: PackData, rule: Rule, interner: Interner, tables: _Tables)
         out |= best
     out.discard(MISS)
     return out
+
+
+def _table_get_keys(pack: PackData, atom: Compare, tables: _Tables) -> set[int] | None:
+    """First keys of a table read by ``x op table[line.procedure_code, ..]``, else None.
+
+    A comparison with a missing operand is false, so the atom only holds on those codes.
+    """
+    for side in (atom.left, atom.right):
+        if (
+            isinstance(side, TableGet)
+            and tables.ok[side.table]
+            and _is_item_code(pack, side.keys[0])
+        ):
+            return set(tables.first_keys[side.table].tolist())
+    return None
 
 
 def _csr(cands: Mapping[int, set[int]], n_ids: int) -> tuple[I64, I64]:
@@ -389,7 +477,7 @@ class CompiledPack:
     P: tuple[Any, ...]
     X: tuple[I64, ...]
     L: tuple[I64, ...]
-    T: tuple[I64, ...]
+    T: tuple[Any, ...]
     I: tuple[I64, ...]  # noqa: E741
     fields_needed: tuple[FieldInfo, ...]
     fallback_rules: tuple[int, ...]

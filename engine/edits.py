@@ -1,4 +1,4 @@
-"""The edit record both evaluators produce, and where its ``field`` points in the Optum JSON shape."""
+"""The edit record both evaluators produce, and where its ``field`` points in Optum JSON."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ __all__ = ["Edit", "optum_path", "span_text"]
 class Edit:
     """One finding of one rule on one subject of one claim.
 
-    ``field`` is a JSON path in Optum naming; ``value`` is the offending value as a string (``""`` for
+    ``field`` is a JSON path in Optum naming; ``value`` is the offending value as a string (``""``
+    for
     protected health information); ``location`` is the X12 loop and segment (``2400 SV1``) when the
     claim came from X12; ``lines`` are 1-based positions of the service lines involved.
-    ``explanation`` (only when asked for) maps each field the rule reads to its value on the subject,
+    ``explanation`` (only when asked for) maps each field the rule reads to its value on the
+    subject,
     and lists the table rows the firing condition matched under ``"rows"``.
     """
 

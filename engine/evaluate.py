@@ -1,8 +1,10 @@
 """evaluate: run compiled packs over a ClaimBatch with the Numba kernels; the only kernel caller.
 
-Conditions run in :func:`engine.kernels.run_pack`; messages, field paths and explanations are built in
+Conditions run in :func:`engine.kernels.run_pack`; messages, field paths and explanations are built
+in
 Python for the findings only (:func:`engine.reference.finish`), so clean claims cost nothing extra.
-Rules the kernel cannot evaluate (``CompiledPack.fallback_rules``) and claims whose numbers do not fit
+Rules the kernel cannot evaluate (``CompiledPack.fallback_rules``) and claims whose numbers do not
+fit
 the fixed-point encoding go through the reference evaluator.
 """
 

@@ -10,9 +10,13 @@ Array groups (all int64 unless noted):
   line_set_vals, field_group, field_col, line_off, dx_off``
 * ``S`` strings: ``bytes (uint8), offsets`` of the interner
 * ``L`` literal sets: ``mem_off, mem, rng_off, rng_lo, rng_hi, pre_off, pre, str_order``
-* ``T`` tables: ``row_off, keys, row_from, row_until, val_off, vals, lo, hi``
+* ``T`` tables: ``row_off, keys, row_from, row_until, val_off, vals, lo, hi, n_keys, dir_at,
+  dir_n, dir_off`` (``dir_off[dir_at[t] + k] ..`` are the rows of table ``t`` whose first key is
+  the interned id ``k < dir_n[t]``; ``dir_at[t] == -1``: no directory, bisect all rows), then
+  ``bits_at, bits_mask, bits (uint8)``: for two-key tables a one-bit-per-hash membership filter
+  (``bits_at[t] == -1``: none) that rejects most absent pairs with one memory access
 * ``I`` ICD-10-CM: ``valid ids (sorted), billable ids (sorted), has_data (length 1)``
-* ``P`` program: ``code (n, 6), branch_pc, branch_fires, rule_branch_off, rule_lo, rule_hi``
+* ``P`` program: ``code (n, 6) int64, branch_pc, branch_fires, rule_branch_off, rule_lo, rule_hi``
 * ``X`` rule index: ``claim_rules, dx_rules, line_always, pair_always, cand_off, cand_rules,
   pair_cand_off, pair_cand_rules``
 """
@@ -28,7 +32,6 @@ from engine.values import DATE_MAX, DATE_MIN, MISS, OPEN_HI, OPEN_LO, SCALE
 
 __all__ = [
     "civil_from_days",
-    "eval_program",
     "icd_format",
     "in_literal_set",
     "npi_check",
@@ -59,8 +62,10 @@ OP_AGG_START = 16  # a = AggKind, b = slot, c = source kind, d = field, e = sour
 OP_AGG_NEXT = 17  # a = slot, b = exit
 OP_AGG_STEP = 18  # a = AggKind, b = loop (the AGG_NEXT), c = exit
 OP_TRUTH = 19  # top = 1 if top is true else 0
+OP_CMP_FC = 20  # push field a of slot b compared (op d, kind e) with constant c
 
 _MUL_SAFE = 3_037_000_499  # |a|, |b| below this: a * b fits in int64
+HASH_MUL = -7_046_029_254_386_353_131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing)
 
 
 @njit(cache=True, nogil=True)
@@ -86,7 +91,7 @@ def str_starts_with(sbytes: Any, soff: Any, a: int, p: int) -> bool:
     n = soff[p + 1] - soff[p]
     if soff[a + 1] - soff[a] < n:
         return False
-    for k in range(n):
+    for k in range(n):  # noqa: SIM110 (a plain loop compiles to the tightest Numba code)
         if sbytes[soff[a] + k] != sbytes[soff[p] + k]:
             return False
     return True
@@ -165,7 +170,7 @@ def _sorted_has(arr: Any, lo: int, hi: int, x: int) -> bool:
 
 @njit(cache=True, nogil=True)
 def in_literal_set(L: Any, S: Any, s: int, x: int) -> bool:
-    """Code/value ``x`` (not missing) is a member, in a range or has a prefix of literal set ``s``."""
+    """Code/value ``x`` (not missing) is a member, in a range or has a prefix of set ``s``."""
     mem_off, mem, rng_off, rng_lo, rng_hi, pre_off, pre, str_order = L
     sbytes, soff = S
     hi = mem_off[s + 1]
@@ -196,50 +201,113 @@ def in_literal_set(L: Any, S: Any, s: int, x: int) -> bool:
     return False
 
 
-@njit(cache=True, nogil=True)
-def table_find(T: Any, t: int, key: int, d: int) -> int:
-    """The first row (in file order) of table ``t`` with ``key`` effective on day ``d``, or -1."""
-    row_off, keys, row_from, row_until, _val_off, _vals, tlo, thi = T
+@njit(cache=True, nogil=True, inline="always")
+def _find(
+    row_off: Any,
+    keys: Any,
+    row_from: Any,
+    row_until: Any,
+    tlo: Any,
+    thi: Any,
+    tnk: Any,
+    dir_at: Any,
+    dir_n: Any,
+    dir_off: Any,
+    t: int,
+    key: int,
+    d: int,
+) -> int:
+    """:func:`table_find` on unpacked arrays (the directory narrows the search to one first key)."""
     a, b = row_off[t], row_off[t + 1]
+    da = dir_at[t]
+    if da >= 0:
+        k1 = (key >> 32) if tnk[t] == 2 else key
+        if k1 < 0 or k1 >= dir_n[t]:
+            return -1
+        base = a
+        a = base + dir_off[da + k1]
+        b = base + dir_off[da + k1 + 1]
+    end = b
     while a < b:
         mid = (a + b) >> 1
         if keys[mid] < key:
             a = mid + 1
         else:
             b = mid
-    end = row_off[t + 1]
     i = a
+    lo, hi = tlo[t], thi[t]
     while i < end and keys[i] == key:
         if d == MISS:
             if (
                 row_from[i] == OPEN_LO
                 and row_until[i] == OPEN_HI
-                and tlo[t] == OPEN_LO
-                and (thi[t] == OPEN_HI)
+                and lo == OPEN_LO
+                and hi == OPEN_HI
             ):
                 return int(i)
-        elif tlo[t] <= d <= thi[t] and row_from[i] <= d <= row_until[i]:
+        elif lo <= d <= hi and row_from[i] <= d <= row_until[i]:
             return int(i)
         i += 1
     return -1
 
 
 @njit(cache=True, nogil=True)
-def _call(builtin: int, stack: Any, sp: int, S: Any, I: Any) -> int:  # noqa: E741
+def table_find(T: Any, t: int, key: int, d: int) -> int:
+    """The first row (in file order) of table ``t`` with ``key`` effective on day ``d``, or -1."""
+    row_off, keys, row_from, row_until, _val_off, _vals, tlo, thi, tnk, dir_at, dir_n, dir_off = T[
+        :12
+    ]
+    return _find(
+        row_off, keys, row_from, row_until, tlo, thi, tnk, dir_at, dir_n, dir_off, t, key, d
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _in_ranges(
+    sbytes: Any,
+    soff: Any,
+    rng_off: Any,
+    rng_lo: Any,
+    rng_hi: Any,
+    pre_off: Any,
+    pre: Any,
+    str_order: Any,
+    s: int,
+    x: int,
+) -> bool:
+    """``x`` lies in a range or has a prefix of literal set ``s`` (members are checked before)."""
+    for k in range(rng_off[s], rng_off[s + 1]):
+        if str_order[s] == 1:
+            if (
+                str_cmp(sbytes, soff, rng_lo[k], x) <= 0
+                and str_cmp(sbytes, soff, x, rng_hi[k]) <= 0
+            ):
+                return True
+        elif rng_lo[k] != MISS and rng_hi[k] != MISS and rng_lo[k] <= x <= rng_hi[k]:
+            return True
+    if str_order[s] == 1:
+        for k in range(pre_off[s], pre_off[s + 1]):
+            if str_starts_with(sbytes, soff, x, pre[k]):
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _call(
+    builtin: int, stack: Any, sp: int, sbytes: Any, soff: Any, valid: Any, billable: Any, has: int
+) -> int:
     """Apply built-in ``builtin`` to the top of the stack; returns the new stack pointer."""
-    sbytes, soff = S
     if builtin == 0:
         x = stack[sp]
         stack[sp] = 1 if npi_check(sbytes, soff, x) else 0
         return sp
-    if builtin == 1 or builtin == 2:
+    if builtin in (1, 2):
         dt = stack[sp]
         x = stack[sp - 1]
         sp -= 1
         ok = 0
         if x != MISS and dt != MISS and icd_format(sbytes, soff, x):
-            valid, billable, has = I
-            if has[0] == 0:
+            if has == 0:
                 ok = 1
             else:
                 arr = valid if builtin == 1 else billable
@@ -279,20 +347,8 @@ def _call(builtin: int, stack: Any, sp: int, S: Any, I: Any) -> int:  # noqa: E7
     return sp
 
 
-@njit(cache=True, nogil=True)
-def _compare(op: int, kind: int, x: int, y: int, S: Any) -> int:
-    if x == MISS or y == MISS:
-        return 0
-    if op == 0:
-        return 1 if x == y else 0
-    if op == 1:
-        return 1 if x != y else 0
-    if kind == 2:
-        return 0
-    if kind == 1:
-        c = str_cmp(S[0], S[1], x, y)
-    else:
-        c = -1 if x < y else (1 if x > y else 0)
+@njit(cache=True, nogil=True, inline="always")
+def _order_result(op: int, c: int) -> int:
     if op == 2:
         return 1 if c < 0 else 0
     if op == 3:
@@ -302,237 +358,11 @@ def _compare(op: int, kind: int, x: int, y: int, S: Any) -> int:
     return 1 if c >= 0 else 0
 
 
-@njit(cache=True, nogil=True)
-def eval_program(
-    pc: int,
-    code: Any,
-    c: int,
-    d: int,
-    B: Any,
-    S: Any,
-    L: Any,
-    T: Any,
-    I: Any,  # noqa: E741
-    stack: Any,
-    sidx: Any,
-    send: Any,
-    sstore: Any,
-    flag: Any,
-) -> int:
-    """Run the program at ``pc`` for claim ``c`` (day ``d``) with slots ``sidx``; the top value.
-
-    ``flag[0]`` is set when arithmetic cannot be exact in fixed point (the caller re-evaluates the
-    claim with the reference evaluator).
-    """
-    claim_cols, line_cols, dx_cols, cset_off, cset_vals, lset_off, lset_vals, fgroup, fcol = B[:9]
-    line_off, dx_off = B[9], B[10]
-    sp = -1
-    sidx[0] = c
-    while True:
-        op = code[pc, 0]
-        if op == OP_HALT:
-            break
-        a = code[pc, 1]
-        if op == OP_CONST:
-            sp += 1
-            stack[sp] = a
-        elif op == OP_FIELD:
-            g = fgroup[a]
-            col = fcol[a]
-            sp += 1
-            if g == 0:
-                stack[sp] = claim_cols[col, c]
-            elif g == 1:
-                stack[sp] = line_cols[col, sidx[code[pc, 2]]]
-            else:
-                stack[sp] = dx_cols[col, sidx[code[pc, 2]]]
-        elif op == OP_ELEM:
-            sp += 1
-            if sstore[a] == 3:
-                stack[sp] = cset_vals[sidx[a]]
-            else:
-                stack[sp] = lset_vals[sidx[a]]
-        elif op == OP_NOT:
-            stack[sp] = 0 if stack[sp] == 1 else 1
-        elif op == OP_TRUTH:
-            stack[sp] = 1 if stack[sp] == 1 else 0
-        elif op == OP_JF:
-            if stack[sp] != 1:
-                stack[sp] = 0
-                pc = a
-                continue
-            sp -= 1
-        elif op == OP_JT:
-            if stack[sp] == 1:
-                pc = a
-                continue
-            sp -= 1
-        elif op == OP_CMP:
-            y = stack[sp]
-            sp -= 1
-            stack[sp] = _compare(a, code[pc, 2], stack[sp], y, S)
-        elif op == OP_ARITH:
-            y = stack[sp]
-            sp -= 1
-            x = stack[sp]
-            if x == MISS or y == MISS:
-                stack[sp] = MISS
-            elif a == 0:
-                stack[sp] = x + y
-            elif a == 1:
-                stack[sp] = x - y
-            elif -_MUL_SAFE < x < _MUL_SAFE and -_MUL_SAFE < y < _MUL_SAFE:
-                p = x * y
-                if p % SCALE != 0:
-                    flag[0] = 1
-                stack[sp] = p // SCALE
-            else:
-                flag[0] = 1
-                stack[sp] = MISS
-        elif op == OP_INSET:
-            x = stack[sp]
-            stack[sp] = 1 if x != MISS and in_literal_set(L, S, a, x) else 0
-        elif op == OP_CONTAINS:
-            x = stack[sp]
-            hit = 0
-            if x != MISS:
-                g = fgroup[a]
-                col = fcol[a]
-                if g == 3:
-                    for k in range(cset_off[col, c], cset_off[col, c + 1]):
-                        if cset_vals[k] == x:
-                            hit = 1
-                            break
-                else:
-                    obj = sidx[code[pc, 2]]
-                    for k in range(lset_off[col, obj], lset_off[col, obj + 1]):
-                        if lset_vals[k] == x:
-                            hit = 1
-                            break
-            stack[sp] = hit
-        elif op == OP_TABLE_HAS or op == OP_TABLE_GET:
-            nk = code[pc, 2]
-            if nk == 1:
-                k1 = stack[sp]
-                key = k1
-                ok = k1 != MISS
-            else:
-                k2 = stack[sp]
-                sp -= 1
-                k1 = stack[sp]
-                ok = k1 != MISS and k2 != MISS
-                key = (k1 << 32) | (k2 & 0xFFFFFFFF)
-            row = table_find(T, a, key, d) if ok else -1
-            if op == OP_TABLE_HAS:
-                stack[sp] = 1 if row >= 0 else 0
-            elif row < 0:
-                stack[sp] = MISS
-            else:
-                row_off = T[0]
-                n_rows = row_off[a + 1] - row_off[a]
-                stack[sp] = T[5][T[4][a] + code[pc, 3] * n_rows + row - row_off[a]]
-        elif op == OP_PRESENT:
-            stack[sp] = 1 if stack[sp] != MISS else 0
-        elif op == OP_PRESENT_COLL:
-            sp += 1
-            if a == 0:
-                stack[sp] = 1 if line_off[c + 1] > line_off[c] else 0
-            elif a == 1:
-                stack[sp] = 1 if dx_off[c + 1] > dx_off[c] else 0
-            else:
-                f = code[pc, 2]
-                g = fgroup[f]
-                col = fcol[f]
-                if g == 3:
-                    stack[sp] = 1 if cset_off[col, c + 1] > cset_off[col, c] else 0
-                else:
-                    obj = sidx[code[pc, 3]]
-                    stack[sp] = 1 if lset_off[col, obj + 1] > lset_off[col, obj] else 0
-        elif op == OP_CALL:
-            sp = _call(a, stack, sp, S, I)
-        elif op == OP_AGG_START:
-            slot = code[pc, 2]
-            src = code[pc, 3]
-            if src == 0:
-                start, end = line_off[c], line_off[c + 1]
-            elif src == 1:
-                start, end = dx_off[c], dx_off[c + 1]
-            else:
-                f = code[pc, 4]
-                g = fgroup[f]
-                col = fcol[f]
-                sstore[slot] = g
-                if g == 3:
-                    start, end = cset_off[col, c], cset_off[col, c + 1]
-                else:
-                    obj = sidx[code[pc, 5]]
-                    start, end = lset_off[col, obj], lset_off[col, obj + 1]
-            sidx[slot] = start - 1
-            send[slot] = end
-            sp += 1
-            stack[sp] = 1 if a == 1 else 0
-        elif op == OP_AGG_NEXT:
-            sidx[a] += 1
-            if sidx[a] >= send[a]:
-                pc = code[pc, 2]
-                continue
-        elif op == OP_AGG_STEP:
-            v = 0
-            if a == 3:
-                v = stack[sp]
-                sp -= 1
-            ok = stack[sp] == 1
-            sp -= 1
-            if a == 0:
-                if ok:
-                    stack[sp] = 1
-                    pc = code[pc, 3]
-                    continue
-            elif a == 1:
-                if not ok:
-                    stack[sp] = 0
-                    pc = code[pc, 3]
-                    continue
-            elif a == 2:
-                if ok:
-                    stack[sp] += SCALE
-            elif ok and v != MISS:
-                stack[sp] += v
-            pc = code[pc, 2]
-            continue
-        pc += 1
-    return int(stack[0])
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _effective(lo: int, hi: int, d: int) -> bool:
     if d == MISS:
         return lo == OPEN_LO and hi == OPEN_HI
     return lo <= d <= hi
-
-
-@njit(cache=True, nogil=True)
-def _run_rule(
-    r: int, c: int, d: int, P: Any, B: Any, S: Any, L: Any, T: Any, I: Any, work: Any, flag: Any
-) -> int:
-    """The index of the first branch of rule ``r`` whose condition holds, or -1."""
-    code, br_pc, _fires, rb_off = P[0], P[1], P[2], P[3]
-    stack, sidx, send, sstore = work
-    for b in range(rb_off[r], rb_off[r + 1]):
-        if eval_program(br_pc[b], code, c, d, B, S, L, T, I, stack, sidx, send, sstore, flag) == 1:
-            return b
-    return -1
-
-
-@njit(cache=True, nogil=True)
-def _emit(out: Any, n: int, c: int, r: int, b: int, item: int, other: int) -> int:
-    if n < out.shape[0]:
-        out[n, 0] = c
-        out[n, 1] = r
-        out[n, 2] = b
-        out[n, 3] = item
-        out[n, 4] = other
-    return n + 1
 
 
 @njit(cache=True, nogil=True)
@@ -553,72 +383,387 @@ def run_pack(
 ) -> int:
     """Evaluate a pack's kernel rules on every active claim; findings go to ``out`` rows.
 
-    A row is ``(claim, rule, branch (global index), item, other)`` with item/other the local line or
+    A row is ``(claim, rule, branch (local index), item, other)`` with item/other the local line or
     diagnosis positions (-1 when unused).  Returns the number of findings (if larger than
     ``out.shape[0]`` only the first rows were written: call again with a larger ``out``).
     ``redo[c]`` is set when claim ``c`` needs the reference evaluator.
+
+    One call evaluates the whole batch: per claim the (rule, subject) tasks are listed first (claim
+    rules, diagnosis rules per diagnosis, per line the unindexed line rules and the rules indexed by
+    the line's procedure code, then pair rules per other line), then one inlined interpreter loop
+    runs them, so no array is passed to a function per task.
     """
-    br_fires, rb_off, rlo, rhi = P[2], P[3], P[4], P[5]
+    code, br_pc, br_fires, rb_off, rlo, rhi = P
     claim_rules, dx_rules, line_always, pair_always = X[0], X[1], X[2], X[3]
     cand_off, cand_rules, pcand_off, pcand_rules = X[4], X[5], X[6], X[7]
+    claim_cols, line_cols, dx_cols, cset_off, cset_vals, lset_off, lset_vals, fgroup, fcol = B[:9]
     line_off, dx_off = B[9], B[10]
-    sidx = work[1]
-    flag = np.zeros(1, dtype=np.int64)
+    sbytes, soff = S
+    mem_off, mem, rng_off, rng_lo, rng_hi, pre_off, pre, str_order = L
+    row_off, tkeys, row_from, row_until, val_off, tvals, tlo, thi = T[:8]
+    tnk, dir_at, dir_n, dir_off, bits_at, bits_mask, tbits = T[8:]
+    icd_valid, icd_billable, icd_has_arr = I
+    icd_has = icd_has_arr[0]
+    stack, sidx, send, sstore = work
     n_cand = cand_off.shape[0] - 1
+    n_pcand = pcand_off.shape[0] - 1
+    n_claim_rules = claim_rules.shape[0]
+    n_dx_rules = dx_rules.shape[0]
+    n_line_always = line_always.shape[0]
+    n_pair_always = pair_always.shape[0]
+    tasks = np.empty((1024, 3), dtype=np.int64)
     n = 0
     for c in range(active.shape[0]):
         if not active[c]:
             continue
         d = dates[c]
-        flag[0] = 0
-        for r in claim_rules:
-            if _effective(rlo[r], rhi[r], d):
-                b = _run_rule(r, c, d, P, B, S, L, T, I, work, flag)
-                if b >= 0 and br_fires[b]:
-                    n = _emit(out, n, c, r, b - rb_off[r], -1, -1)
-        for r in dx_rules:
-            if _effective(rlo[r], rhi[r], d):
-                for k in range(dx_off[c], dx_off[c + 1]):
-                    sidx[1] = k
-                    b = _run_rule(r, c, d, P, B, S, L, T, I, work, flag)
-                    if b >= 0 and br_fires[b]:
-                        n = _emit(out, n, c, r, b - rb_off[r], k - dx_off[c], -1)
         l0, l1 = line_off[c], line_off[c + 1]
+        x0, x1 = dx_off[c], dx_off[c + 1]
+        # -- list the tasks: (rule, item (global line / diagnosis index or -1), other) --
+        need = n_claim_rules + n_dx_rules * (x1 - x0)
         for i in range(l0, l1):
-            code_id = line_code[i]
-            has_cand = 0 <= code_id < n_cand
-            for pass_ in range(2):
-                if pass_ == 0:
-                    rules = line_always
-                elif has_cand:
-                    rules = cand_rules[cand_off[code_id] : cand_off[code_id + 1]]
-                else:
-                    break
-                for r in rules:
-                    if not _effective(rlo[r], rhi[r], d):
-                        continue
-                    sidx[1] = i
-                    b = _run_rule(r, c, d, P, B, S, L, T, I, work, flag)
-                    if b >= 0 and br_fires[b]:
-                        n = _emit(out, n, c, r, b - rb_off[r], i - l0, -1)
-            for pass_ in range(2):
-                if pass_ == 0:
-                    rules = pair_always
-                elif has_cand:
-                    rules = pcand_rules[pcand_off[code_id] : pcand_off[code_id + 1]]
-                else:
-                    break
-                for r in rules:
-                    if not _effective(rlo[r], rhi[r], d):
-                        continue
-                    for j in range(l0, l1):
-                        if j == i:
+            k = line_code[i]
+            m = n_line_always
+            p = n_pair_always
+            if 0 <= k < n_cand:
+                m += cand_off[k + 1] - cand_off[k]
+            if 0 <= k < n_pcand:
+                p += pcand_off[k + 1] - pcand_off[k]
+            need += m + p * (l1 - l0 - 1)
+        if need > tasks.shape[0]:
+            tasks = np.empty((2 * need, 3), dtype=np.int64)
+        nt = 0
+        for q in range(n_claim_rules):
+            r = claim_rules[q]
+            if _effective(rlo[r], rhi[r], d):
+                tasks[nt, 0] = r
+                tasks[nt, 1] = -1
+                tasks[nt, 2] = -1
+                nt += 1
+        n_claim_tasks = nt
+        for q in range(n_dx_rules):
+            r = dx_rules[q]
+            if _effective(rlo[r], rhi[r], d):
+                for k in range(x0, x1):
+                    tasks[nt, 0] = r
+                    tasks[nt, 1] = k
+                    tasks[nt, 2] = -1
+                    nt += 1
+        n_dx_tasks = nt
+        for i in range(l0, l1):
+            k = line_code[i]
+            for q in range(n_line_always):
+                r = line_always[q]
+                if _effective(rlo[r], rhi[r], d):
+                    tasks[nt, 0] = r
+                    tasks[nt, 1] = i
+                    tasks[nt, 2] = -1
+                    nt += 1
+            if 0 <= k < n_cand:
+                for q in range(cand_off[k], cand_off[k + 1]):
+                    r = cand_rules[q]
+                    if _effective(rlo[r], rhi[r], d):
+                        tasks[nt, 0] = r
+                        tasks[nt, 1] = i
+                        tasks[nt, 2] = -1
+                        nt += 1
+            if l1 - l0 > 1:
+                for q in range(n_pair_always):
+                    r = pair_always[q]
+                    if _effective(rlo[r], rhi[r], d):
+                        for j in range(l0, l1):
+                            if j != i:
+                                tasks[nt, 0] = r
+                                tasks[nt, 1] = i
+                                tasks[nt, 2] = j
+                                nt += 1
+                if 0 <= k < n_pcand:
+                    for q in range(pcand_off[k], pcand_off[k + 1]):
+                        r = pcand_rules[q]
+                        if _effective(rlo[r], rhi[r], d):
+                            for j in range(l0, l1):
+                                if j != i:
+                                    tasks[nt, 0] = r
+                                    tasks[nt, 1] = i
+                                    tasks[nt, 2] = j
+                                    nt += 1
+        # -- run them --
+        flag = 0
+        memo_t = -1
+        memo_key = 0
+        memo_row = -1
+        sidx[0] = c
+        for t in range(nt):
+            r = tasks[t, 0]
+            sidx[1] = tasks[t, 1]
+            sidx[2] = tasks[t, 2]
+            hit = -1
+            for b in range(rb_off[r], rb_off[r + 1]):
+                pc = br_pc[b]
+                sp = -1
+                while True:
+                    op = code[pc, 0]
+                    a = code[pc, 1]
+                    if op == OP_CMP_FC:
+                        g = fgroup[a]
+                        col = fcol[a]
+                        if g == 0:
+                            x = claim_cols[col, c]
+                        elif g == 1:
+                            x = line_cols[col, sidx[code[pc, 2]]]
+                        else:
+                            x = dx_cols[col, sidx[code[pc, 2]]]
+                        y = code[pc, 3]
+                        cop = code[pc, 4]
+                        kind = code[pc, 5]
+                        sp += 1
+                        if x == MISS or y == MISS:
+                            stack[sp] = 0
+                        elif cop == 0:
+                            stack[sp] = 1 if x == y else 0
+                        elif cop == 1:
+                            stack[sp] = 1 if x != y else 0
+                        elif kind == 2:
+                            stack[sp] = 0
+                        elif kind == 1:
+                            stack[sp] = _order_result(cop, str_cmp(sbytes, soff, x, y))
+                        else:
+                            stack[sp] = _order_result(cop, -1 if x < y else (1 if x > y else 0))
+                    elif op == OP_JF:
+                        if stack[sp] != 1:
+                            stack[sp] = 0
+                            pc = a
                             continue
-                        sidx[1] = i
-                        sidx[2] = j
-                        b = _run_rule(r, c, d, P, B, S, L, T, I, work, flag)
-                        if b >= 0 and br_fires[b]:
-                            n = _emit(out, n, c, r, b - rb_off[r], i - l0, j - l0)
-        if flag[0] != 0:
+                        sp -= 1
+                    elif op == OP_HALT:
+                        break
+                    elif op == OP_FIELD:
+                        g = fgroup[a]
+                        col = fcol[a]
+                        sp += 1
+                        if g == 0:
+                            stack[sp] = claim_cols[col, c]
+                        elif g == 1:
+                            stack[sp] = line_cols[col, sidx[code[pc, 2]]]
+                        else:
+                            stack[sp] = dx_cols[col, sidx[code[pc, 2]]]
+                    elif op == OP_CONST:
+                        sp += 1
+                        stack[sp] = a
+                    elif op == OP_TRUTH:
+                        stack[sp] = 1 if stack[sp] == 1 else 0
+                    elif op == OP_NOT:
+                        stack[sp] = 0 if stack[sp] == 1 else 1
+                    elif op == OP_JT:
+                        if stack[sp] == 1:
+                            pc = a
+                            continue
+                        sp -= 1
+                    elif op == OP_INSET:
+                        x = stack[sp]
+                        hit_set = 0
+                        if x != MISS:
+                            lo = mem_off[a]
+                            hi = mem_off[a + 1]
+                            ea = lo
+                            eb = hi
+                            while ea < eb:
+                                mid = (ea + eb) >> 1
+                                if mem[mid] < x:
+                                    ea = mid + 1
+                                else:
+                                    eb = mid
+                            found = ea < hi and mem[ea] == x
+                            if not found and (
+                                rng_off[a + 1] > rng_off[a] or pre_off[a + 1] > pre_off[a]
+                            ):
+                                found = _in_ranges(
+                                    sbytes, soff, rng_off, rng_lo, rng_hi, pre_off, pre, str_order,
+                                    a, x,
+                                )  # fmt: skip
+                            hit_set = 1 if found else 0
+                        stack[sp] = hit_set
+                    elif op == OP_CMP:
+                        y = stack[sp]
+                        sp -= 1
+                        x = stack[sp]
+                        kind = code[pc, 2]
+                        if x == MISS or y == MISS:
+                            stack[sp] = 0
+                        elif a == 0:
+                            stack[sp] = 1 if x == y else 0
+                        elif a == 1:
+                            stack[sp] = 1 if x != y else 0
+                        elif kind == 2:
+                            stack[sp] = 0
+                        elif kind == 1:
+                            stack[sp] = _order_result(a, str_cmp(sbytes, soff, x, y))
+                        else:
+                            stack[sp] = _order_result(a, -1 if x < y else (1 if x > y else 0))
+                    elif op in (OP_TABLE_HAS, OP_TABLE_GET):
+                        nk = code[pc, 2]
+                        if nk == 1:
+                            k1 = stack[sp]
+                            key = k1
+                            ok = k1 != MISS
+                        else:
+                            k2 = stack[sp]
+                            sp -= 1
+                            k1 = stack[sp]
+                            ok = k1 != MISS and k2 != MISS
+                            key = (k1 << 32) | (k2 & 0xFFFFFFFF)
+                        row = -1
+                        if ok:
+                            if a == memo_t and key == memo_key:
+                                row = memo_row
+                            else:
+                                ba = bits_at[a]
+                                h = ((key * HASH_MUL) >> 24) & bits_mask[a]
+                                if ba < 0 or (tbits[ba + (h >> 3)] >> (h & 7)) & 1 != 0:
+                                    row = _find(
+                                        row_off, tkeys, row_from, row_until, tlo, thi, tnk,
+                                        dir_at, dir_n, dir_off, a, key, d,
+                                    )  # fmt: skip
+                                memo_t = a
+                                memo_key = key
+                                memo_row = row
+                        if op == OP_TABLE_HAS:
+                            stack[sp] = 1 if row >= 0 else 0
+                        elif row < 0:
+                            stack[sp] = MISS
+                        else:
+                            n_rows = row_off[a + 1] - row_off[a]
+                            stack[sp] = tvals[val_off[a] + code[pc, 3] * n_rows + row - row_off[a]]
+                    elif op == OP_ELEM:
+                        sp += 1
+                        if sstore[a] == 3:
+                            stack[sp] = cset_vals[sidx[a]]
+                        else:
+                            stack[sp] = lset_vals[sidx[a]]
+                    elif op == OP_ARITH:
+                        y = stack[sp]
+                        sp -= 1
+                        x = stack[sp]
+                        if x == MISS or y == MISS:
+                            stack[sp] = MISS
+                        elif a == 0:
+                            stack[sp] = x + y
+                        elif a == 1:
+                            stack[sp] = x - y
+                        elif -_MUL_SAFE < x < _MUL_SAFE and -_MUL_SAFE < y < _MUL_SAFE:
+                            prod = x * y
+                            if prod % SCALE != 0:
+                                flag = 1
+                            stack[sp] = prod // SCALE
+                        else:
+                            flag = 1
+                            stack[sp] = MISS
+                    elif op == OP_CONTAINS:
+                        x = stack[sp]
+                        hit_c = 0
+                        if x != MISS:
+                            g = fgroup[a]
+                            col = fcol[a]
+                            if g == 3:
+                                for q in range(cset_off[col, c], cset_off[col, c + 1]):
+                                    if cset_vals[q] == x:
+                                        hit_c = 1
+                                        break
+                            else:
+                                obj = sidx[code[pc, 2]]
+                                for q in range(lset_off[col, obj], lset_off[col, obj + 1]):
+                                    if lset_vals[q] == x:
+                                        hit_c = 1
+                                        break
+                        stack[sp] = hit_c
+                    elif op == OP_PRESENT:
+                        stack[sp] = 1 if stack[sp] != MISS else 0
+                    elif op == OP_PRESENT_COLL:
+                        sp += 1
+                        if a == 0:
+                            stack[sp] = 1 if l1 > l0 else 0
+                        elif a == 1:
+                            stack[sp] = 1 if x1 > x0 else 0
+                        else:
+                            f = code[pc, 2]
+                            g = fgroup[f]
+                            col = fcol[f]
+                            if g == 3:
+                                stack[sp] = 1 if cset_off[col, c + 1] > cset_off[col, c] else 0
+                            else:
+                                obj = sidx[code[pc, 3]]
+                                stack[sp] = 1 if lset_off[col, obj + 1] > lset_off[col, obj] else 0
+                    elif op == OP_CALL:
+                        sp = _call(a, stack, sp, sbytes, soff, icd_valid, icd_billable, icd_has)
+                    elif op == OP_AGG_START:
+                        slot = code[pc, 2]
+                        src = code[pc, 3]
+                        if src == 0:
+                            start, end = l0, l1
+                        elif src == 1:
+                            start, end = x0, x1
+                        else:
+                            f = code[pc, 4]
+                            g = fgroup[f]
+                            col = fcol[f]
+                            sstore[slot] = g
+                            if g == 3:
+                                start, end = cset_off[col, c], cset_off[col, c + 1]
+                            else:
+                                obj = sidx[code[pc, 5]]
+                                start, end = lset_off[col, obj], lset_off[col, obj + 1]
+                        sidx[slot] = start - 1
+                        send[slot] = end
+                        sp += 1
+                        stack[sp] = 1 if a == 1 else 0
+                    elif op == OP_AGG_NEXT:
+                        sidx[a] += 1
+                        if sidx[a] >= send[a]:
+                            pc = code[pc, 2]
+                            continue
+                    elif op == OP_AGG_STEP:
+                        v = 0
+                        if a == 3:
+                            v = stack[sp]
+                            sp -= 1
+                        ok = stack[sp] == 1
+                        sp -= 1
+                        if a == 0:
+                            if ok:
+                                stack[sp] = 1
+                                pc = code[pc, 3]
+                                continue
+                        elif a == 1:
+                            if not ok:
+                                stack[sp] = 0
+                                pc = code[pc, 3]
+                                continue
+                        elif a == 2:
+                            if ok:
+                                stack[sp] += SCALE
+                        elif ok and v != MISS:
+                            stack[sp] += v
+                        pc = code[pc, 2]
+                        continue
+                    pc += 1
+                if stack[0] == 1:
+                    hit = b
+                    break
+            if hit >= 0 and br_fires[hit] != 0:
+                if n < out.shape[0]:
+                    out[n, 0] = c
+                    out[n, 1] = r
+                    out[n, 2] = hit - rb_off[r]
+                    if t < n_claim_tasks:
+                        out[n, 3] = -1
+                        out[n, 4] = -1
+                    elif t < n_dx_tasks:
+                        out[n, 3] = tasks[t, 1] - x0
+                        out[n, 4] = -1
+                    else:
+                        out[n, 3] = tasks[t, 1] - l0
+                        out[n, 4] = tasks[t, 2] - l0 if tasks[t, 2] >= 0 else -1
+                n += 1
+        if flag != 0:
             redo[c] = 1
     return n

@@ -6,17 +6,21 @@ Semantics (see :mod:`dsl.ir`), with the choices the IR leaves open:
   boolean built-ins with a missing operand are false; arithmetic and value built-ins are missing.
   A condition holds only when it evaluates to ``True`` (a missing BOOL from a table is not true).
 * ``sum`` skips elements whose value is missing and is 0 over no elements; ``count`` is a number.
-* Effective dates: the claim's first date of service (or ``as_of``) must lie in the rule's window and in
+* Effective dates: the claim's first date of service (or ``as_of``) must lie in the rule's window
+  and in
   the row's and table's windows; a claim without any date only sees open windows.
 * ``patient.age`` is whole years from the birth date to the claim's first date of service.
 * ``add_days`` truncates its number toward zero; a date outside the calendar is missing.
-* ``icd10cm_valid`` / ``icd10cm_billable``: format check (a letter, a digit, an alphanumeric, then up to
-  four alphanumerics, no dot) plus membership in the pack's ICD-10-CM data when it has any.  **Without
+* ``icd10cm_valid`` / ``icd10cm_billable``: format check (a letter, a digit, an alphanumeric, then
+  up to
+  four alphanumerics, no dot) plus membership in the pack's ICD-10-CM data when it has any.
+  **Without
   ICD-10-CM data every syntactically valid code is treated as valid and billable.**
 * Relations: suppression is decided on the edits as fired, before any suppression; ``excludes``
   suppresses the rule with the higher index.  Subjects are the claim, a line, a diagnosis or an
   ordered pair of lines.
-* A pack applies to a claim when its header's ``claim_kinds`` include the claim's kind (or are empty).
+* A pack applies to a claim when its header's ``claim_kinds`` include the claim's kind (or are
+  empty).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Loading a pack's declared tables from its files (CSV, CMS NCCI PTP text, CMS MUE CSV).
 
-Every column is dictionary encoded: ``ids`` (int32, one per row) index ``vocab`` (the distinct parsed
+Every column is dictionary encoded: ``ids`` (int32, one per row) index ``vocab`` (the distinct
+parsed
 values, ``None`` for an empty cell).  That keeps a 2,000,000-row PTP file small (the codes repeat)
 and lets the compiled pack intern each distinct code once.  Row effective dates are days since
 1970-01-01 with :data:`~engine.values.OPEN_LO` / :data:`~engine.values.OPEN_HI` for open ends.
@@ -8,7 +9,8 @@ and lets the compiled pack intern each distinct code once.  Row effective dates 
 Layouts:
 
 * CSV: a header row; the Table's key and value column names pick the columns; optional
-  ``effective_from`` / ``effective_until`` columns (ISO ``YYYY-MM-DD`` or ``YYYYMMDD``, empty = open).
+  ``effective_from`` / ``effective_until`` columns (ISO ``YYYY-MM-DD`` or ``YYYYMMDD``, empty =
+  open).
 * NCCI PTP: tab separated ``column 1, column 2, prior-to-1996 flag ("*"), effective date YYYYMMDD,
   deletion date YYYYMMDD or "*", modifier indicator 0/1/9, PTP edit rationale``.  Lines that are not
   rows (the AMA/CMS preamble) are skipped.  A row is effective from its effective date through the
@@ -75,7 +77,7 @@ class LoadedTable:
         return int(self.row_from.shape[0])
 
     def rows_for(self, key: tuple[Value, ...]) -> list[int]:
-        """Row numbers (file order) whose key columns equal ``key``; builds the index on first use."""
+        """Row numbers (file order) whose key columns equal ``key`` (index built on first use)."""
         if not self._index and self.n_rows:
             index = self._index
             cols = [[c.vocab[i] for i in c.ids.tolist()] for c in self.keys]
@@ -262,10 +264,11 @@ def _mai(t: ValueType) -> Callable[[str], Value]:
 
 def _read_mue(table: Table, path: Path) -> LoadedTable:
     raw = path.read_text(encoding="utf-8-sig", errors="replace")
-    rows = []
-    for r in csv.reader(io.StringIO(raw)):
-        if len(r) >= 2 and r[0].strip() and r[0].strip().isalnum() and _is_number(r[1]):
-            rows.append(r)
+    rows = [
+        r
+        for r in csv.reader(io.StringIO(raw))
+        if len(r) >= 2 and r[0].strip() and r[0].strip().isalnum() and _is_number(r[1])
+    ]
     if len(table.keys) != 1:
         raise TableError(f"{path.name}: an MUE table has one key column")
     keys = (_encode(table.keys[0].type, [r[0] for r in rows]),)

@@ -1,4 +1,4 @@
-"""Shared value semantics of both evaluators: field access, missingness, dates and fixed-point numbers.
+"""Value semantics shared by both evaluators: field access, missingness, dates, fixed point.
 
 Both evaluators read claim fields through :func:`field_value` (the reference directly, the Numba
 path when it builds a :class:`~engine.batch.ClaimBatch`), so the two agree on what a field *is*.
@@ -166,10 +166,8 @@ def field_value(
     derived field is the attribute (a property) of the root object, e.g. ``Claim.type_of_bill``.
     """
     obj: object | None
-    if info.root in (FieldRoot.LINE, FieldRoot.DIAGNOSIS):
-        obj = bound
-    else:
-        obj = _root_object(claim, info)
+    line_or_dx = info.root in (FieldRoot.LINE, FieldRoot.DIAGNOSIS)
+    obj = bound if line_or_dx else _root_object(claim, info)
     if obj is None:
         return _missing_of(info.type)
     if info.derived and info.attribute == ("age",):

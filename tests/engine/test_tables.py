@@ -87,5 +87,5 @@ def test_large_ptp_loads(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_text("\n".join(lines) + "\n")
     t0 = time.perf_counter()
     lt = load_table(_ptp("big.txt"), tmp_path)
-    print(f"{n} PTP rows in {time.perf_counter() - t0:.2f}s")
+    assert time.perf_counter() - t0 < 60
     assert lt.n_rows == n
