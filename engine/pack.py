@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dsl.ir import CompiledRules
+from dsl.ir import BuiltinId, Call, CompiledRules
+from engine.refdata import load_icd10cm
 from engine.tables import LoadedTable, load_tables
 
 __all__ = ["PackData", "content_hash"]
@@ -51,6 +52,8 @@ class PackData:
     ) -> PackData:
         """Load the tables of ``rules`` from ``pack_dir``; name and version from the pack header."""
         header = rules.pack
+        if icd10cm is None and uses_icd10cm(rules):
+            icd10cm = load_icd10cm()  # the bundled code set; cached, ~0.1 s the first time
         tables = load_tables(rules.tables, pack_dir) if rules.tables and pack_dir else ()
         if rules.tables and pack_dir is None:
             raise ValueError("the rules declare tables: pass the pack directory")
@@ -76,5 +79,40 @@ def content_hash(
         h.update(t.row_from.tobytes())
         h.update(t.row_until.tobytes())
     if icd10cm is not None:
-        h.update(repr(sorted(icd10cm.items())).encode())
+        h.update(_mapping_digest(icd10cm))
     return h.hexdigest()
+
+
+# Digests of code mappings by identity: the ICD-10-CM map has ~98,000 entries and is shared by
+# every pack, so it is hashed once per process, not once per pack load.  Entries keep the mapping
+# alive, so an id is never reused while it is a key here.
+_DIGESTS: dict[int, tuple[Mapping[str, bool], bytes]] = {}
+
+
+def _mapping_digest(mapping: Mapping[str, bool]) -> bytes:
+    hit = _DIGESTS.get(id(mapping))
+    if hit is not None and hit[0] is mapping:
+        return hit[1]
+    digest = hashlib.sha256(repr(sorted(mapping.items())).encode()).digest()
+    _DIGESTS[id(mapping)] = (mapping, digest)
+    return digest
+
+
+_ICD_BUILTINS = frozenset({BuiltinId.ICD10CM_VALID, BuiltinId.ICD10CM_BILLABLE})
+
+
+def uses_icd10cm(rules: CompiledRules) -> bool:
+    """Whether any rule calls an ICD-10-CM built-in (then the code set is loaded for the pack)."""
+    stack: list[object] = [b.condition for r in rules.rules for b in r.branches]
+    stack += [p for r in rules.rules for b in r.branches for p in b.message.parts]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Call) and node.builtin in _ICD_BUILTINS:
+            return True
+        for name in getattr(node, "__slots__", ()):
+            value = getattr(node, name, None)
+            if isinstance(value, tuple):
+                stack.extend(v for v in value if hasattr(v, "__slots__"))
+            elif hasattr(value, "__slots__") and not isinstance(value, str):
+                stack.append(value)
+    return False

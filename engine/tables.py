@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dsl.ir import SourceFormat, Table, TableColumn, ValueType
+from engine.refdata import resolve_table_source
 from engine.values import OPEN_HI, OPEN_LO, Value, date_to_days, days_to_date
 
 __all__ = ["Column", "LoadedTable", "TableError", "load_table", "load_tables"]
@@ -290,8 +291,13 @@ def _is_number(text: str) -> bool:
 
 
 def load_table(table: Table, pack_dir: Path | str) -> LoadedTable:
-    """Load one table from ``pack_dir / table.source_path`` in its declared layout."""
-    path = Path(pack_dir) / table.source_path
+    """Load one table in its declared layout, from the data directory if it holds a newer file.
+
+    ``engine.refdata.resolve_table_source`` prefers ``$CLAIMSCRUB_DATA_DIR/<pack>/<file>`` or
+    ``$CLAIMSCRUB_DATA_DIR/<file>`` (real quarterly CMS files the user drops there) over the pack's
+    own (small, synthetic) file.
+    """
+    path = resolve_table_source(pack_dir, table.source_path)
     if not path.is_file():
         raise TableError(f"table {table.name}: file not found: {table.source_path}")
     if table.source_format is SourceFormat.NCCI_PTP:
