@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import click
 
-from api.commands.snapshot_cmd import run_corpus
+from api.commands.snapshot_cmd import run_corpus_many
 from api.reports.html import impact_html
 from api.reports.impact import compare_runs, format_impact_table
 
@@ -86,8 +86,7 @@ def impact_command(
     """
     on: date | None = None if as_of is None else as_of.date()
     kw: dict[str, Any] = {"database": database, "as_of": on, "evaluator": evaluator}
-    old_run = run_corpus([old], list(claims), **kw)
-    new_run = run_corpus([new], list(claims), **kw)
+    old_run, new_run = run_corpus_many([[old], [new]], list(claims), **kw)
     report = compare_runs(old, old_run, new, new_run)
     if fmt == "json":
         text = json.dumps(report.to_json(), indent=2) + "\n"

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import click
 
 from api.packrefs import PackRefError, PackRefs, is_store_ref
-from api.reports.corpus import CorpusError, CorpusRun, scrub_corpus
+from api.reports.corpus import CorpusError, CorpusRun, scrub_corpus_many
 from api.reports.snapshot import (
     SnapshotError,
     SnapshotHeader,
@@ -44,10 +44,24 @@ def run_corpus(
     evaluator: Literal["numba", "reference"],
 ) -> CorpusRun:
     """Resolve the pack arguments and scrub the corpus; bad input raises a click error (exit 2)."""
+    return run_corpus_many(
+        [pack_args], claims, database=database, as_of=as_of, evaluator=evaluator
+    )[0]
+
+
+def run_corpus_many(
+    pack_sets: list[list[str]],
+    claims: list[Path],
+    *,
+    database: str | None,
+    as_of: date | None,
+    evaluator: Literal["numba", "reference"],
+) -> list[CorpusRun]:
+    """:func:`run_corpus` for several pack sets over one read of the corpus."""
     try:
         with PackRefs(database) as refs:
-            dirs = [refs.resolve(a).directory for a in pack_args]
-            return scrub_corpus(dirs, claims, as_of=as_of, evaluator=evaluator)
+            dirs = [[refs.resolve(a).directory for a in args] for args in pack_sets]
+            return scrub_corpus_many(dirs, claims, as_of=as_of, evaluator=evaluator)
     except PackRefError as exc:
         raise _Bad(str(exc)) from exc
     except CorpusError as exc:
