@@ -26,6 +26,7 @@ from api.auth import AuthService
 from api.routes.runtime import PackRuntime
 from api.settings import Settings
 from store.db import make_engine, make_sessionmaker
+from store.scrubs import ScrubHistoryWriter
 
 __all__ = ["JsonLogFormatter", "create_app"]
 
@@ -100,6 +101,11 @@ def _after(response: Response) -> Response:
     return response
 
 
+def _history_error(exc: BaseException) -> None:
+    # The class only: a failed INSERT's message would quote its parameters.
+    log.warning("scrub history write failed", extra={"exception": type(exc).__name__})
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI app.  Tests pass ``Settings(database_url=..., clock=...)``."""
     settings = settings or Settings.from_env()
@@ -114,6 +120,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["claimscrub.auth"] = AuthService(settings, sessions)
     runtime = PackRuntime(settings, sessions)
     app.extensions["claimscrub.packs"] = runtime
+    app.extensions["claimscrub.history"] = (
+        ScrubHistoryWriter(
+            sessions,
+            interval=settings.history_flush_interval,
+            batch_size=settings.history_batch_size,
+            max_pending=settings.history_max_pending,
+            on_error=_history_error,
+        )
+        if settings.history_flush_interval > 0
+        else None  # written in the request
+    )
     app.before_request(_before)
     app.after_request(_after)
     errors.register_error_handlers(app)

@@ -7,8 +7,12 @@
 * Roles are independent grants, not a ladder (ADR 0007): ``submitter`` scrubs claims, ``author``
   edits drafts, ``publisher`` publishes, rolls back and promotes, ``admin`` manages clients.  A
   client needing two gets two.  A request's roles are the token's roles that the client still holds
-  in the store (re-read at most every ``pack_refresh_interval`` seconds), and a revoked client's
+  in the store (re-read at most every ``pack_refresh_interval`` seconds, ahead of time by a
+  background thread like the pack pointers, see ``api.routes.runtime``), and a revoked client's
   tokens stop working within that interval.
+* A verified token is remembered (keyed by the token string) until it expires, so the signature
+  and its JSON are checked once per token and process, not once per request; expiry against the
+  clock and the client's state (revocation, roles) are still checked on every request.
 * Lockout: ``lockout_attempts`` failed secrets for one client id within ``lockout_window`` seconds
   lock it for ``lockout_seconds``.  Failures and the lock are audit events (``auth-failure``,
   ``auth-lockout``, client ``api:<client_id>``), so the count is shared by every worker.
@@ -46,6 +50,7 @@ __all__ = [
 ]
 
 _KEY_SETTING = "api_token_key"
+_TOKEN_CACHE_SIZE = 10_000  # verified tokens remembered per process
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -87,6 +92,9 @@ class AuthService:
         self._serializer: URLSafeSerializer | None = None
         self._lock = threading.Lock()
         self._clients: dict[str, tuple[float, ClientInfo | None]] = {}
+        # token → (sub, roles, exp) of a token whose signature was verified
+        self._tokens: dict[str, tuple[str, frozenset[str], int]] = {}
+        self._reading: set[str] = set()  # client ids being re-read in the background
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -128,20 +136,46 @@ class AuthService:
             "expires_in": self.settings.token_ttl,
         }
 
-    def principal(self, token: str) -> Principal:
-        """The caller a bearer token names; ApiError 401 if invalid, expired or revoked."""
+    def _verified(self, token: str) -> tuple[str, frozenset[str], int]:
+        """(sub, roles, exp) of a token with a valid signature (cached); ApiError 401 otherwise."""
+        found = self._tokens.get(token)
+        if found is not None:
+            return found
         try:
             claims = self._signer().loads(token)
         except BadSignature:
             raise _unauthorized("invalid_token", "the bearer token is not valid") from None
         if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
             raise _unauthorized("invalid_token", "the bearer token is not valid")
-        if claims["exp"] <= self.settings.clock():
+        found = (
+            str(claims.get("sub", "")),
+            frozenset(str(r) for r in claims.get("roles", ()) if isinstance(r, str)),
+            claims["exp"],
+        )
+        if claims["exp"] > self.settings.clock():  # only live tokens are remembered
+            with self._lock:
+                if len(self._tokens) >= _TOKEN_CACHE_SIZE:
+                    self._evict_tokens()
+                self._tokens[token] = found
+        return found
+
+    def _evict_tokens(self) -> None:
+        # Called with the lock held: drop expired tokens, or everything if none has expired.
+        now = self.settings.clock()
+        for key in [k for k, v in self._tokens.items() if v[2] <= now]:
+            del self._tokens[key]
+        if len(self._tokens) >= _TOKEN_CACHE_SIZE:
+            self._tokens.clear()
+
+    def principal(self, token: str) -> Principal:
+        """The caller a bearer token names; ApiError 401 if invalid, expired or revoked."""
+        sub, granted, exp = self._verified(token)
+        if exp <= self.settings.clock():
+            self._tokens.pop(token, None)
             raise _unauthorized("invalid_token", "the bearer token has expired")
-        info = self.client(str(claims.get("sub", "")))
+        info = self.client(sub)
         if info is None or info.revoked:
             raise _unauthorized("invalid_token", "the client is unknown or revoked")
-        granted = frozenset(str(r) for r in claims.get("roles", ()) if isinstance(r, str))
         return Principal(info, granted & info.roles)
 
     # -- clients -----------------------------------------------------------------------------
@@ -150,8 +184,34 @@ class AuthService:
         """The client's roles, packs and state, re-read at most every refresh interval."""
         now = self.settings.clock()
         cached = self._clients.get(client_id)
-        if cached is not None and now - cached[0] < self.settings.pack_refresh_interval:
-            return cached[1]
+        if cached is not None:
+            age = now - cached[0]
+            interval = self.settings.pack_refresh_interval
+            if age < interval:
+                if age >= interval * self.settings.refresh_ahead:
+                    self._read_ahead(client_id, now)
+                return cached[1]
+        return self._read_client(client_id, now)
+
+    def _read_ahead(self, client_id: str, now: float) -> None:
+        """Re-read a client in a background thread (one at a time per client)."""
+        with self._lock:
+            if client_id in self._reading:
+                return
+            self._reading.add(client_id)
+
+        def run() -> None:
+            try:
+                self._read_client(client_id, now)
+            except Exception:  # best effort: a request past the interval reads (and reports)
+                pass
+            finally:
+                with self._lock:
+                    self._reading.discard(client_id)
+
+        threading.Thread(target=run, name="claimscrub-client", daemon=True).start()
+
+    def _read_client(self, client_id: str, now: float) -> ClientInfo | None:
         with self.sessions() as session:
             row = session.scalars(select(ApiClient).where(ApiClient.client_id == client_id)).first()
             info = (
@@ -166,9 +226,12 @@ class AuthService:
                     revoked=row.revoked_at is not None,
                 )
             )
-        if len(self._clients) > 10_000:
-            self._clients.clear()
-        self._clients[client_id] = (now, info)
+        with self._lock:
+            if len(self._clients) > 10_000:
+                self._clients.clear()
+            previous = self._clients.get(client_id)
+            if previous is None or previous[0] <= now:
+                self._clients[client_id] = (now, info)
         return info
 
     # -- client credentials and lockout --------------------------------------------------------

@@ -24,6 +24,11 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ``create_app`` needs.
@@ -42,6 +47,15 @@ class Settings:
         evaluator: ``numba`` or ``reference``.
         clock: seconds since the epoch; tests inject a fake one (token expiry, lockout).
         warm_packs: compile every production pack when the app is built (workers start warm).
+        refresh_ahead: cached store reads (pointers, clients) older than this fraction of
+            ``pack_refresh_interval`` are re-read by a background thread while requests go on
+            with the cached value; 1 turns that off (requests re-read at the interval).
+        history_flush_interval: seconds (at most) a scrub's history entry waits in the process
+            before a background thread writes it with the others of its batch; 0 writes it in
+            the request, one transaction per request (``store.scrubs.ScrubHistoryWriter``).
+        history_batch_size: entries per history transaction (a full batch is written at once).
+        history_max_pending: entries that may wait; beyond that a scrub waits for room, then
+            fails with 503.
     """
 
     database_url: str = field(default_factory=default_database_url)
@@ -57,6 +71,10 @@ class Settings:
     clock: Callable[[], float] = time.time
     warm_packs: bool = True
     testing: bool = False
+    refresh_ahead: float = 0.5
+    history_flush_interval: float = 0.1
+    history_batch_size: int = 256
+    history_max_pending: int = 10_000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,6 +86,7 @@ class Settings:
             max_content_length=_env_int("CLAIMSCRUB_MAX_CONTENT_LENGTH", 10 * MB),
             environment=os.environ.get("CLAIMSCRUB_ENVIRONMENT", "production") or "production",
             evaluator=os.environ.get("CLAIMSCRUB_EVALUATOR", "numba") or "numba",
+            history_flush_interval=_env_float("CLAIMSCRUB_HISTORY_FLUSH_INTERVAL", 0.1),
         )
 
     def flask_config(self) -> dict[str, Any]:

@@ -20,7 +20,13 @@ from store.errors import (
     StoreError,
 )
 from store.models import PackVersion, VersionStatus
-from store.scrubs import record_scrub, scrubs_for_claim
+from store.scrubs import (
+    ScrubEntry,
+    ScrubHistoryWriter,
+    record_scrub,
+    record_scrubs,
+    scrubs_for_claim,
+)
 from store.service import (
     Actor,
     SaveResult,
@@ -62,6 +68,8 @@ __all__ = [
     "PublishRefusedError",
     "RuleChange",
     "SaveResult",
+    "ScrubEntry",
+    "ScrubHistoryWriter",
     "StoreError",
     "ValidationReport",
     "Validator",
@@ -90,6 +98,7 @@ __all__ = [
     "publish",
     "read_pack_dir",
     "record_scrub",
+    "record_scrubs",
     "resolve",
     "retire",
     "revoke_client",

@@ -3,7 +3,11 @@
 * The store's environment pointers (``production`` by default: pack → version) are re-read at most
   once per ``Settings.pack_refresh_interval`` seconds with one small query, so a version promoted
   with ``claimscrub store promote`` (or the API) is scrubbed with by every worker within about a
-  second, without a restart.
+  second, without a restart.  The re-read is done ahead, off the request: a request that finds the
+  pointers older than half the interval starts one background read and goes on with the cached
+  ones; only pointers older than the whole interval make a request wait for the store (idle
+  workers, tests with a fake clock).  On SQLite every store transaction takes the write lock
+  (``store.db``), so a read in the request would queue behind other workers' commits.
 * A version is compiled once per process: its files are written to a temporary directory, compiled
   with ``dsl.compile.compile_pack`` and loaded into a :class:`engine.Scrubber` (tables included),
   which warms the kernels.  The cache key is the version's content hash, so a rollback to known
@@ -83,6 +87,7 @@ class PackRuntime:
         self._lock = threading.Lock()
         self._pointers: dict[str, PackRef] = {}
         self._checked_at = -math.inf
+        self._ahead = threading.Lock()  # held while a background re-read runs
         self._compiled = _COMPILED  # one cache per process, shared by every app in it
 
     # -- pointers ----------------------------------------------------------------------------
@@ -102,13 +107,32 @@ class PackRuntime:
     def pointers(self, *, force: bool = False) -> dict[str, PackRef]:
         """Pack name → the version the environment runs (re-read at most once per interval)."""
         now = self.settings.clock()
-        if force or now - self._checked_at >= self.settings.pack_refresh_interval:
+        age = now - self._checked_at
+        interval = self.settings.pack_refresh_interval
+        if force or age >= interval:
             fresh = self._read_pointers()
             with self._lock:
                 self._pointers = fresh
-                self._checked_at = now
+                self._checked_at = max(self._checked_at, now)
+        elif age >= interval * self.settings.refresh_ahead and self._ahead.acquire(blocking=False):
+            threading.Thread(
+                target=self._read_ahead, args=(now,), name="claimscrub-pointers", daemon=True
+            ).start()
         with self._lock:
             return dict(self._pointers)
+
+    def _read_ahead(self, now: float) -> None:
+        try:
+            fresh = self._read_pointers()
+        except Exception:  # best effort: a request past the interval reads (and reports) itself
+            return
+        else:
+            with self._lock:
+                if now > self._checked_at:
+                    self._pointers = fresh
+                    self._checked_at = now
+        finally:
+            self._ahead.release()
 
     def pointers_cached(self) -> dict[str, PackRef]:
         """The pointers as last read (no query)."""

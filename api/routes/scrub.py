@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from api.auth import Principal, current_auth, current_principal, require
 from api.envelope import claim_response, error_response, structure_error
@@ -26,8 +27,7 @@ from claims.optum import parse_claims_json
 from claims.x12 import X12Error, read_x12
 from engine.edits import Edit
 from store.errors import InvalidPackError, NotFoundError
-from store.models import ApiClient, PackVersion
-from store.scrubs import record_scrub
+from store.scrubs import HistoryBacklogError, ScrubEntry, ScrubHistoryWriter, record_scrubs
 from store.service import parse_ref
 
 __all__ = ["bp"]
@@ -92,18 +92,33 @@ def _summary(envelope: dict[str, Any]) -> list[dict[str, Any]]:
 def _record(
     principal: Principal, refs: list[PackRef], done: list[tuple[Claim, dict[str, Any]]]
 ) -> None:
-    with current_auth().sessions.begin() as session:
-        versions = [v for r in refs if (v := session.get(PackVersion, r.version_id)) is not None]
-        client = session.get(ApiClient, principal.client.pk)
-        for claim, envelope in done:
-            record_scrub(
-                session,
-                claim.control_number,
-                versions,
-                _summary(envelope),
-                status=envelope["status"],
-                client=client,
-            )
+    at = datetime.now(UTC)
+    version_ids = tuple(r.version_id for r in refs)
+    entries = [
+        ScrubEntry(
+            control_number=claim.control_number,
+            version_ids=version_ids,
+            edits=_summary(envelope),
+            status=envelope["status"],
+            client_pk=principal.client.pk,
+            at=at,
+        )
+        for claim, envelope in done
+    ]
+    writer: ScrubHistoryWriter | None = current_app.extensions["claimscrub.history"]
+    if writer is None:
+        with current_auth().sessions.begin() as session:
+            record_scrubs(session, entries)
+        return
+    try:
+        writer.submit(entries)
+    except HistoryBacklogError:
+        raise ApiError(
+            503,
+            "Service Unavailable",
+            "the scrub history cannot be written; retry later",
+            headers={"Retry-After": "1"},
+        ) from None
 
 
 def _scrub(claims: list[Claim]) -> list[dict[str, Any]]:

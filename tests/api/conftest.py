@@ -82,6 +82,9 @@ class Api:
 
 
 def build_api(url: str, **settings: Any) -> Api:
+    # History written in the request, so a test reads it right after the response; the batched
+    # writer (the production default) has its own tests (test_history.py).
+    settings.setdefault("history_flush_interval", 0)
     clock = FakeClock()
     app = create_app(
         Settings(database_url=url, secret_key="test-key", clock=clock, testing=True, **settings)
