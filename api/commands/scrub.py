@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -17,6 +18,7 @@ from typing import IO, Any, Literal
 import click
 
 from api.envelope import claim_response, error_response, structure_error
+from api.packrefs import PackRefError, PackRefs
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
 from dsl import CompileError
@@ -124,6 +126,42 @@ class _Writer:
         self.out.flush()
 
 
+def _pack_dirs(
+    refs: PackRefs,
+    database: str | None,
+    environment: str,
+    requested: list[str],
+    extra: tuple[Path, ...],
+) -> list[Path]:
+    """The pack directories to load: bundled ones, or the store's versions exported to temp dirs.
+
+    With a database, every pack of ``environment`` runs at its pointed version, except that a
+    requested ``PACK@VERSION`` pins that pack (for reproducible runs).
+    """
+    if database is None:
+        pinned = [r for r in requested if "@" in r]
+        if pinned:
+            raise PackRefError(f"{pinned[0]}: pinning a version needs --database (the store)")
+        return [*bundled_pack_dirs(), *extra]
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from store import make_engine, make_sessionmaker
+    from store.errors import StoreError
+    from store.service import environment_versions
+
+    try:
+        with make_sessionmaker(make_engine(database)).begin() as session:
+            versions = {n: v.version for n, v in environment_versions(session, environment).items()}
+    except (StoreError, SQLAlchemyError) as exc:
+        raise PackRefError(f"store: {exc.__class__.__name__}: {exc}".splitlines()[0]) from None
+    for ref in requested:
+        name, _, version = ref.partition("@")
+        if version:
+            versions[name] = version
+    refs_ = [f"{name}@{version}" for name, version in sorted(versions.items())]
+    return [*(refs.resolve(r).directory for r in refs_), *extra]
+
+
 @click.command("scrub")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option(
@@ -135,6 +173,27 @@ class _Writer:
     multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Extra pack directories to load (repeatable).",
+)
+@click.option(
+    "--database",
+    metavar="URL",
+    envvar="CLAIMSCRUB_DATABASE_URL",
+    help="Scrub with the store's published versions (of --env) instead of the bundled packs; "
+    "--packs may then pin PACK@VERSION.  Default: $CLAIMSCRUB_DATABASE_URL.",
+)
+@click.option(
+    "--env",
+    "environment",
+    default="production",
+    show_default=True,
+    help="With --database: the environment whose versions run.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Directory of large or licensed reference files (real CMS NCCI/MUE, HCPCS) that "
+    "replace the packs' bundled synthetic tables of the same name; sets $CLAIMSCRUB_DATA_DIR.",
 )
 @click.option(
     "--as-of",
@@ -173,6 +232,9 @@ def scrub_command(
     files: tuple[Path, ...],
     packs: str,
     packs_dirs: tuple[Path, ...],
+    database: str | None,
+    environment: str,
+    data_dir: Path | None,
     as_of: Any,
     fmt: str,
     output: Path | None,
@@ -187,18 +249,25 @@ def scrub_command(
     """
     paths = list(walk_paths(files or [SAMPLES_DIR]))
     as_of_date: date | None = as_of.date() if as_of is not None else None
-    selected = [p for p in packs.split(",") if p] or None
-    try:
-        scrubber = Scrubber.from_directories([*bundled_pack_dirs(), *packs_dirs])
-    except CompileError as exc:
-        for diag in exc.diagnostics:
-            s = diag.span
-            click.echo(
-                f"{s.file}:{s.line}:{s.column}: {diag.severity}[{diag.code}]: {diag.message}",
-                err=True,
-            )
-        raise SystemExit(2) from None
+    if data_dir is not None:
+        os.environ["CLAIMSCRUB_DATA_DIR"] = str(data_dir)
+    requested = [p.strip() for p in packs.split(",") if p.strip()]
+    with PackRefs(database) as refs:
+        try:
+            dirs = _pack_dirs(refs, database, environment, requested, packs_dirs)
+            scrubber = Scrubber.from_directories(dirs)
+        except PackRefError as exc:
+            raise click.UsageError(str(exc)) from None
+        except CompileError as exc:
+            for diag in exc.diagnostics:
+                s = diag.span
+                click.echo(
+                    f"{s.file}:{s.line}:{s.column}: {diag.severity}[{diag.code}]: {diag.message}",
+                    err=True,
+                )
+            raise SystemExit(2) from None
     known = sorted(scrubber.packs)
+    selected = [r.partition("@")[0] for r in requested] or None
     unknown = sorted(set(selected or ()) - set(known))
     if unknown:
         raise click.UsageError(f"unknown pack(s): {', '.join(unknown)}; known: {', '.join(known)}")

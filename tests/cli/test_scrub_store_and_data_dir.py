@@ -1,0 +1,81 @@
+"""``claimscrub scrub --database`` (store versions, pins) and ``--data-dir`` (real CMS files)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from api.cli import main
+from claims.model import Claim, ClaimKind, Diagnosis, DiagnosisRole, ServiceLine
+from claims.optum import claim_to_json
+from knowledge_packs import BUNDLED_DIR
+
+
+def _ptp_claim(tmp_path: Path) -> Path:
+    """Two lines billing a synthetic column-1/column-2 pair (X0010 + X0012, indicator 0)."""
+    lines = tuple(
+        ServiceLine(i + 1, Decimal("50.00"), Decimal(1), code, service_date=date(2025, 2, 3))
+        for i, code in enumerate(["X0010", "X0012"])
+    )
+    claim = Claim(
+        kind=ClaimKind.PROFESSIONAL,
+        control_number="555",
+        patient_control_number="PCN555",
+        total_charge=Decimal("100.00"),
+        facility_code="11",
+        frequency_code="1",
+        diagnoses=(Diagnosis("M545", DiagnosisRole.PRINCIPAL),),
+        lines=lines,
+    )
+    path = tmp_path / "claim.json"
+    path.write_text(json.dumps(claim_to_json(claim)))
+    return path
+
+
+def _rules(out: str) -> set[str]:
+    [env] = json.loads(out)
+    return {e["ruleId"] for e in env["errors"] if e["pack"] == "medicare"}
+
+
+def test_scrub_uses_store_versions_and_pins(tmp_path: Path) -> None:
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert runner.invoke(main, ["store", "--database", url, "init"]).exit_code == 0
+    claim = str(_ptp_claim(tmp_path))
+    base = ["scrub", claim, "--database", url, "--format", "json", "--fail-on", "never"]
+    res = runner.invoke(main, base)
+    assert res.exit_code == 0, res.output
+    [env] = json.loads(res.stdout)
+    assert {(e["pack"], e["packVersion"]) for e in env["errors"]} >= {("medicare", "0.1.0")}
+    res = runner.invoke(main, [*base, "--packs", "medicare@0.1.0"])
+    assert _rules(res.stdout) == {"MCR-0001"}
+    res = runner.invoke(main, [*base, "--packs", "medicare@7.7.7"])
+    assert res.exit_code == 2 and "no version '7.7.7'" in res.output
+
+
+def test_pinning_without_a_store_is_a_usage_error(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        main, ["scrub", str(_ptp_claim(tmp_path)), "--packs", "medicare@0.1.0"]
+    )
+    assert res.exit_code == 2 and "needs --database" in res.output
+
+
+def test_data_dir_file_replaces_the_bundled_synthetic_table(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("CLAIMSCRUB_DATA_DIR", raising=False)
+    claim = str(_ptp_claim(tmp_path))
+    args = ["scrub", claim, "--packs", "medicare", "--format", "json", "--fail-on", "never"]
+    runner = CliRunner()
+    assert _rules(runner.invoke(main, args).stdout) == {"MCR-0001"}
+    # A "real quarterly file" in the data directory without the X0010/X0012 pair: no PTP edit.
+    data = tmp_path / "data" / "medicare"
+    data.mkdir(parents=True)
+    bundled = (BUNDLED_DIR / "medicare" / "tables" / "ncci_ptp_practitioner.txt").read_text()
+    kept = [ln for ln in bundled.splitlines() if not ln.startswith("X0010\tX0012")]
+    (data / "ncci_ptp_practitioner.txt").write_text("\n".join(kept) + "\n")
+    res = runner.invoke(main, [*args, "--data-dir", str(tmp_path / "data")])
+    assert res.exit_code == 0, res.output
+    assert _rules(res.stdout) == set()
