@@ -303,7 +303,9 @@ class _Builder:
                     parts.append(self._simple_path(m.group(1), span.line, hole_col))
                     pos = m.end()
                     continue
-                tree = parse_expr(m.group(1), self.file, span.line, hole_col, self.diags)
+                # a string inside a hole is written with escaped quotes: {value_amount(\"48\")}
+                hole = m.group(1).replace('\\"', '"')
+                tree = parse_expr(hole, self.file, span.line, hole_col, self.diags)
                 if tree is not None:
                     saved, self.shift = self.shift, (span.line, hole_col)
                     try:

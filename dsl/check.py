@@ -19,7 +19,7 @@ __all__ = ["Checked", "run"]
 T = ValueType
 NUMERIC = (T.NUMBER, T.MONEY)
 ORDERED = (T.NUMBER, T.MONEY, T.DATE, T.CODE)
-COLLECTIONS = (T.LINES, T.DIAGNOSES, T.CODE_SET)
+COLLECTIONS = (T.LINES, T.DIAGNOSES, T.CODE_SET, T.NUMBER_SET)
 _TYPE_NAMES = {
     T.BOOL: "bool",
     T.CODE: "code",
@@ -30,6 +30,7 @@ _TYPE_NAMES = {
     T.CODE_SET: "set of codes",
     T.LINES: "lines",
     T.DIAGNOSES: "diagnoses",
+    T.NUMBER_SET: "set of numbers",
 }
 
 
@@ -198,6 +199,8 @@ class _Checker:
             return
         if tt is T.CODE_SET:
             self.compare(node, CmpOp.EQ, ta, T.CODE)
+        elif tt is T.NUMBER_SET:
+            self.compare(node, CmpOp.EQ, ta, T.NUMBER)
         else:
             self.diags.error("E301", f"cannot test membership in {tname(tt)}", target.span)
 
@@ -275,7 +278,7 @@ class _Checker:
                 "E304",
                 f"{e.kind.name.lower()}() over {tname(ts)}, which is not a collection",
                 e.source.span,
-                hint="aggregate over claim.lines, claim.diagnoses or a set of codes",
+                hint="aggregate over claim.lines, claim.diagnoses or a set of codes or numbers",
             )
         if e.where is not None:
             self.boolean(e.where)

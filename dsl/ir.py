@@ -111,6 +111,7 @@ class ValueType(IntEnum):
     CODE_SET = 6  # set of codes (line.modifiers, claim.condition_codes)
     LINES = 7  # the claim's service lines (aggregate source)
     DIAGNOSES = 8  # the claim's diagnoses (aggregate source)
+    NUMBER_SET = 9  # a collection of numbers (line.diagnosis_pointers); elements are NUMBER
 
 
 class Scope(IntEnum):
@@ -191,7 +192,7 @@ class ArithOp(IntEnum):
 
 
 class AggKind(IntEnum):
-    """Aggregates over a collection (lines, diagnoses, or a code set)."""
+    """Aggregates over a collection (lines, diagnoses, a code set or a number set)."""
 
     ANY = 0  # bool: some element satisfies the predicate (false on an empty collection)
     ALL = 1  # bool: every element satisfies it (true on an empty collection)
@@ -209,6 +210,7 @@ class BuiltinId(IntEnum):
     AGE_ON = 4  # age_on(birth date, date) -> number: whole years
     LENGTH = 5  # length(code|text) -> number of characters
     ADD_DAYS = 6  # add_days(date, number) -> date
+    VALUE_AMOUNT = 7  # value_amount(code) -> money: amount of the claim's first value code ``code``
 
 
 class TableKind(IntEnum):
@@ -270,7 +272,10 @@ class LiteralSet:
     """A literal set of codes: exact members, inclusive ranges ``lo..hi`` and prefixes.
 
     All entries are indices into :attr:`CompiledRules.constants`.  A code is in the set if it
-    equals a member, lies in an inclusive range (plain string order), or starts with a prefix.
+    equals a member, lies in a range, or starts with a prefix.  A code ``x`` lies in the range
+    ``lo..hi`` when ``lo <= x`` and (``x <= hi`` or ``x`` starts with ``hi``), in plain string
+    order: the range includes the sub-codes of its upper bound (``"O00".."O9A"`` holds ``O9A211``).
+    Ranges of numbers and dates are plain inclusive intervals.
     """
 
     members: tuple[int, ...]
@@ -350,7 +355,7 @@ class FieldRef:
 
 @dataclass(frozen=True, slots=True)
 class ElementRef:
-    """The element bound to ``slot`` by an aggregate over a CODE_SET (a code)."""
+    """The element bound to ``slot`` by an aggregate over a CODE_SET (a code) or a NUMBER_SET."""
 
     span: Span
     type: ValueType
@@ -418,7 +423,7 @@ class InSet:
 
 @dataclass(frozen=True, slots=True)
 class Contains:
-    """``element in collection`` where ``collection`` is a CODE_SET-typed expression."""
+    """``element in collection``; ``collection`` is a CODE_SET- or NUMBER_SET-typed expression."""
 
     span: Span
     type: ValueType
@@ -473,7 +478,7 @@ class Call:
 class Aggregate:
     """``kind(x in source: predicate)`` / ``sum(x in source: value where predicate)``.
 
-    Each element of ``source`` (LINES, DIAGNOSES or CODE_SET) is bound to ``slot`` while
+    Each element of ``source`` (LINES, DIAGNOSES, CODE_SET or NUMBER_SET) is bound to ``slot`` while
     ``predicate`` (may be None = always) and ``value`` (SUM only) are evaluated.
     """
 

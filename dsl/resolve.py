@@ -68,7 +68,7 @@ class FieldB:
 
 @dataclass(frozen=True, slots=True)
 class VarB:
-    """An aggregate's element over a code set (``type`` None: unknown, errors suppressed)."""
+    """An aggregate's element over a code or number set (``type`` None: unknown, no errors)."""
 
     slot: int
     type: ValueType | None
@@ -423,7 +423,14 @@ class _Resolver:
                 elif src_type is ValueType.DIAGNOSES:
                     roots[var.text] = ("dx", slot)
                 else:
-                    elem = ValueType.CODE if src_type is ValueType.CODE_SET else None
+                    elem = (
+                        {
+                            ValueType.CODE_SET: ValueType.CODE,
+                            ValueType.NUMBER_SET: ValueType.NUMBER,
+                        }.get(src_type)
+                        if src_type is not None
+                        else None
+                    )
                     vars_[var.text] = VarB(slot, elem)
                 inner = _Env(roots, vars_, env.depth + 1)
                 self.expr(w, inner)

@@ -3,7 +3,10 @@
 Names are the dataclass field names (``line.procedure_code`` is ``ServiceLine.procedure_code``);
 ``patient.age``, ``claim.type_of_bill``, ``claim.place_of_service`` and
 ``claim.first_service_date`` are derived.  Field ids are positions in ``DEFAULT_SCHEMA.fields``
-and are stable: new fields are appended.
+and are stable: new fields are appended (``_APPENDED``, after every original group).
+
+Record collections read as code sets: ``claim.value_codes``, ``claim.occurrence_codes`` and
+``claim.occurrence_spans`` are the ``.code`` of each ``CodeAmount`` / ``CodeDate`` / ``CodeSpan``.
 """
 
 from __future__ import annotations
@@ -114,6 +117,13 @@ _DX: Final[tuple[tuple[str, ValueType], ...]] = (
     ("icd9", T.BOOL),
 )
 
+_APPENDED: Final[tuple[tuple[str, FieldRoot, ValueType, str], ...]] = (
+    ("line.diagnosis_pointers", FieldRoot.LINE, T.NUMBER_SET, "1-based pointers (SV107)"),
+    ("claim.value_codes", FieldRoot.CLAIM, T.CODE_SET, "value codes (HI*BE), codes only"),
+    ("claim.occurrence_codes", FieldRoot.CLAIM, T.CODE_SET, "occurrence codes (HI*BH)"),
+    ("claim.occurrence_spans", FieldRoot.CLAIM, T.CODE_SET, "occurrence span codes (HI*BI)"),
+)
+
 ROOT_PREFIX: Final[Mapping[FieldRoot, str]] = {
     FieldRoot.CLAIM: "claim",
     FieldRoot.PATIENT: "patient",
@@ -151,6 +161,8 @@ def _build_fields() -> tuple[FieldInfo, ...]:
         add(f"line.{attr}", FieldRoot.LINE, attr, typ)
     for attr, typ in _DX:
         add(f"dx.{attr}", FieldRoot.DIAGNOSIS, attr, typ)
+    for name, root, typ, doc in _APPENDED:
+        add(name, root, name.split(".", 1)[1], typ, doc=doc)
     return tuple(out)
 
 
@@ -195,6 +207,7 @@ BUILTINS: Final[tuple[BuiltinInfo, ...]] = (
     BuiltinInfo(BuiltinId.AGE_ON, "age_on", (T.DATE, T.DATE), T.NUMBER),
     BuiltinInfo(BuiltinId.LENGTH, "length", (T.CODE,), T.NUMBER),
     BuiltinInfo(BuiltinId.ADD_DAYS, "add_days", (T.DATE, T.NUMBER), T.DATE),
+    BuiltinInfo(BuiltinId.VALUE_AMOUNT, "value_amount", (T.CODE,), T.MONEY),
 )
 BUILTINS_BY_NAME: Final[Mapping[str, BuiltinInfo]] = {b.name: b for b in BUILTINS}
 assert [b.id for b in BUILTINS] == list(BuiltinId)

@@ -167,7 +167,8 @@ class ClaimBatch:
 
     ``field_group[f]`` / ``field_col[f]`` locate field id ``f``: group 0 claim columns
     (``claim_cols[col, claim]``), 1 line columns (``line_cols[col, line]``), 2 diagnosis columns,
-    3 claim-level code sets and 4 line-level code sets (``*_set_vals[*_set_off[col, obj] :
+    3 claim-level sets and 4 line-level sets (code sets as interned ids, number sets such as
+    ``line.diagnosis_pointers`` in fixed point) (``*_set_vals[*_set_off[col, obj] :
     ...+1]``);
     -1 when not materialised.  ``line_off`` / ``dx_off`` are per-claim offsets into the flat line
     and
@@ -238,13 +239,16 @@ class ClaimBatch:
             else:
                 objs, owners = claims, claim_owner
             values = _values(claims, info, objs, owners)
-            if info.type is ValueType.CODE_SET:
+            if info.type in (ValueType.CODE_SET, ValueType.NUMBER_SET):
                 g = GROUP_LINE_SET if info.root is FieldRoot.LINE else GROUP_CLAIM_SET
                 if info.root is FieldRoot.DIAGNOSIS:
                     raise ValueError(f"{info.name}: diagnosis-level code sets are not supported")
+                group[fid], col[fid] = g, len(sets[g])
+                if info.type is ValueType.NUMBER_SET:
+                    sets[g].append(_number_set(values, owners, bad))
+                    continue
                 flat = [s for v in values for s in v if s]  # type: ignore[attr-defined]
                 off = _offsets((sum(1 for s in v if s) for v in values), len(values))  # type: ignore[attr-defined,misc]
-                group[fid], col[fid] = g, len(sets[g])
                 sets[g].append((off, interner.encode(flat)))
                 continue
             if info.type not in _SCALAR_TYPES:
@@ -284,6 +288,16 @@ class ClaimBatch:
             inexact=inexact,
             field_ids=frozenset(uniq),
         )
+
+
+def _number_set(values: Sequence[object], owners: Sequence[int], bad: list[int]) -> tuple[I64, I64]:
+    """Offsets and fixed-point values of a number-set column (e.g. diagnosis pointers)."""
+    seqs = [v if isinstance(v, tuple) else () for v in values]
+    flat = [
+        _number(x, bad, o) for v, o in zip(seqs, owners, strict=True) for x in v if x is not None
+    ]
+    off = _offsets((sum(1 for x in v if x is not None) for v in seqs), len(seqs))
+    return off, np.asarray(flat, dtype=np.int64).reshape(-1)
 
 
 def _concat(pairs: list[tuple[I64, I64]]) -> I64:

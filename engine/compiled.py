@@ -9,8 +9,8 @@ key.
 
 Rules using a construct the kernel does not implement (comparisons of code sets, ``contains`` on a
 computed collection, aggregates over a computed source, tables with more than two keys or numeric
-keys in a two-key table, values the fixed-point encoding cannot hold) are listed in
-:attr:`CompiledPack.fallback_rules` and evaluated by the reference evaluator.
+keys in a two-key table, values the fixed-point encoding cannot hold, ``value_amount``) are listed
+in :attr:`CompiledPack.fallback_rules` and evaluated by the reference evaluator.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from dsl.ir import (
     Aggregate,
     And,
     Arith,
+    BuiltinId,
     Call,
     CmpOp,
     Compare,
@@ -73,6 +74,8 @@ _SCALAR: Final = (
     ValueType.MONEY,
     ValueType.DATE,
 )
+_SETS: Final = (ValueType.CODE_SET, ValueType.NUMBER_SET)
+"""Set-valued fields: flat values with per-object offsets in the batch (numbers fixed point)."""
 _MIRROR: Final = {CmpOp.LT: CmpOp.GT, CmpOp.LE: CmpOp.GE, CmpOp.GT: CmpOp.LT, CmpOp.GE: CmpOp.LE}
 
 
@@ -305,7 +308,7 @@ class _Emitter:
             self.emit(K.OP_INSET, e.set)
         elif isinstance(e, Contains):
             coll = e.collection
-            if not isinstance(coll, FieldRef) or coll.type is not ValueType.CODE_SET:
+            if not isinstance(coll, FieldRef) or coll.type not in _SETS:
                 raise _Unsupported("contains on a computed collection")
             self._set_field(coll)
             self.expr(e.element)
@@ -323,15 +326,17 @@ class _Emitter:
             op = e.operand
             if isinstance(op, FieldRef) and op.type in (ValueType.LINES, ValueType.DIAGNOSES):
                 self.emit(K.OP_PRESENT_COLL, 0 if op.type is ValueType.LINES else 1)
-            elif isinstance(op, FieldRef) and op.type is ValueType.CODE_SET:
+            elif isinstance(op, FieldRef) and op.type in _SETS:
                 self._set_field(op)
                 self.emit(K.OP_PRESENT_COLL, 2, op.field, op.slot)
-            elif op.type in (ValueType.CODE_SET, ValueType.LINES, ValueType.DIAGNOSES):
+            elif op.type in (*_SETS, ValueType.LINES, ValueType.DIAGNOSES):
                 raise _Unsupported("presence of a computed collection")
             else:
                 self.expr(op)
                 self.emit(K.OP_PRESENT)
         elif isinstance(e, Call):
+            if e.builtin is BuiltinId.VALUE_AMOUNT:
+                raise _Unsupported("value_amount reads value-code records")
             for arg in e.args:
                 self.expr(arg)
             self.emit(K.OP_CALL, int(e.builtin))
@@ -367,7 +372,7 @@ class _Emitter:
             kind, fid, sslot = 0, 0, 0
         elif src.type is ValueType.DIAGNOSES:
             kind, fid, sslot = 1, 0, 0
-        elif src.type is ValueType.CODE_SET:
+        elif src.type in _SETS:
             self._set_field(src)
             kind, fid, sslot = 2, src.field, src.slot
             self.set_slots[e.slot] = src.field

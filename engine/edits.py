@@ -67,6 +67,9 @@ _CLAIM: Final[Mapping[str, str]] = {
     "patient_status_code": "claimCodeInformation.patientStatusCode",
     "condition_codes": "conditionCodes",
     "related_causes": "relatedCausesCode",
+    "value_codes": "valueInformationList",
+    "occurrence_codes": "occurrenceInformationList",
+    "occurrence_spans": "occurrenceSpanInformations",
     "auto_accident_state": "autoAccidentStateCode",
     "delay_reason_code": "delayReasonCode",
     "prior_authorization": "claimSupplementalInformation.priorAuthorizationNumber",
@@ -121,6 +124,7 @@ _LINE_SERVICE: Final[Mapping[str, str]] = {
     "emergency": "emergencyIndicator",
     "description": "description",
     "revenue_code": "serviceLineRevenueCode",
+    "diagnosis_pointers": "compositeDiagnosisCodePointers.diagnosisCodePointers",
 }
 _INSTITUTIONAL_DX: Final[Mapping[DiagnosisRole, tuple[str, str]]] = {
     DiagnosisRole.PRINCIPAL: ("principalDiagnosis", "principalDiagnosisCode"),

@@ -170,7 +170,11 @@ def _sorted_has(arr: Any, lo: int, hi: int, x: int) -> bool:
 
 @njit(cache=True, nogil=True)
 def in_literal_set(L: Any, S: Any, s: int, x: int) -> bool:
-    """Code/value ``x`` (not missing) is a member, in a range or has a prefix of set ``s``."""
+    """Code/value ``x`` (not missing) is a member, in a range or has a prefix of set ``s``.
+
+    A code range ``lo..hi`` holds ``x`` when ``lo <= x`` and (``x <= hi`` or ``x`` starts with
+    ``hi``): the sub-codes of the upper bound are inside.
+    """
     mem_off, mem, rng_off, rng_lo, rng_hi, pre_off, pre, str_order = L
     sbytes, soff = S
     hi = mem_off[s + 1]
@@ -187,9 +191,9 @@ def in_literal_set(L: Any, S: Any, s: int, x: int) -> bool:
             return True
     for k in range(rng_off[s], rng_off[s + 1]):
         if str_order[s] == 1:
-            if (
-                str_cmp(sbytes, soff, rng_lo[k], x) <= 0
-                and str_cmp(sbytes, soff, x, rng_hi[k]) <= 0
+            if str_cmp(sbytes, soff, rng_lo[k], x) <= 0 and (
+                str_cmp(sbytes, soff, x, rng_hi[k]) <= 0
+                or str_starts_with(sbytes, soff, x, rng_hi[k])
             ):
                 return True
         elif rng_lo[k] != MISS and rng_hi[k] != MISS and rng_lo[k] <= x <= rng_hi[k]:
@@ -278,9 +282,9 @@ def _in_ranges(
     """``x`` lies in a range or has a prefix of literal set ``s`` (members are checked before)."""
     for k in range(rng_off[s], rng_off[s + 1]):
         if str_order[s] == 1:
-            if (
-                str_cmp(sbytes, soff, rng_lo[k], x) <= 0
-                and str_cmp(sbytes, soff, x, rng_hi[k]) <= 0
+            if str_cmp(sbytes, soff, rng_lo[k], x) <= 0 and (
+                str_cmp(sbytes, soff, x, rng_hi[k]) <= 0
+                or str_starts_with(sbytes, soff, x, rng_hi[k])
             ):
                 return True
         elif rng_lo[k] != MISS and rng_hi[k] != MISS and rng_lo[k] <= x <= rng_hi[k]:

@@ -16,6 +16,9 @@ Semantics (see :mod:`dsl.ir`), with the choices the IR leaves open:
   four alphanumerics, no dot) plus membership in the pack's ICD-10-CM data when it has any.
   **Without
   ICD-10-CM data every syntactically valid code is treated as valid and billable.**
+* Literal-set ranges of codes include the sub-codes of the upper bound: ``x`` is in ``lo..hi`` when
+  ``lo <= x`` and (``x <= hi`` or ``x`` starts with ``hi``).
+* ``value_amount(code)`` is the amount of the claim's first value code ``code`` (missing if none).
 * Relations: suppression is decided on the edits as fired, before any suppression; ``excludes``
   suppresses the rule with the higher index.  Subjects are the claim, a line, a diagnosis or an
   ordered pair of lines.
@@ -85,6 +88,7 @@ __all__ = [
     "npi_valid",
     "pack_applies",
     "rule_findings",
+    "value_amount",
 ]
 
 
@@ -127,6 +131,14 @@ def npi_valid(code: str) -> bool:
                 d -= 9
         total += d
     return (10 - total % 10) % 10 == ord(code[9]) - 48
+
+
+def value_amount(claim: Claim, code: Value) -> Decimal | None:
+    """The amount of the claim's first value code ``code``; None (missing) when it has none."""
+    for vc in claim.value_codes:
+        if vc.code == code:
+            return vc.amount
+    return None
 
 
 def icd10cm_format(code: str) -> bool:
@@ -177,8 +189,13 @@ def _in_set(env: _Env, value: Value, set_index: int) -> bool:
         if consts[m].value == value:
             return True
     for lo, hi in ls.ranges:
-        if _cmp(CmpOp.LE, consts[lo].value, value) and _cmp(CmpOp.LE, value, consts[hi].value):
+        low, high = consts[lo].value, consts[hi].value
+        if not _cmp(CmpOp.LE, low, value):
+            continue
+        if _cmp(CmpOp.LE, value, high):
             return True
+        if isinstance(value, str) and isinstance(high, str) and value.startswith(high):
+            return True  # a range includes the sub-codes of its upper bound
     if isinstance(value, str):
         for p in ls.prefixes:
             prefix = consts[p].value
@@ -205,6 +222,8 @@ def _call(e: Call, env: _Env) -> Value:
     b = e.builtin
     if any(is_missing(a) for a in args):
         return False if e.type is ValueType.BOOL else None
+    if b is BuiltinId.VALUE_AMOUNT:
+        return value_amount(env.claim, args[0])
     if b is BuiltinId.NPI_VALID:
         return isinstance(args[0], str) and npi_valid(args[0])
     if b in (BuiltinId.ICD10CM_VALID, BuiltinId.ICD10CM_BILLABLE):
@@ -284,6 +303,8 @@ def ev(e: Expr, env: _Env) -> Value:
         return field_value(env.claim, info, bound)  # type: ignore[arg-type]
     if isinstance(e, ElementRef):
         v = env.slots.get(e.slot)
+        if e.type is ValueType.NUMBER:
+            return v if isinstance(v, Decimal) else None
         return v if isinstance(v, str) else ""
     if isinstance(e, Not):
         return ev(e.operand, env) is not True

@@ -180,13 +180,18 @@ def field_value(
         obj = getattr(obj, attr)
         if obj is None:
             return _missing_of(info.type)
+    if info.type is ValueType.CODE_SET and isinstance(obj, tuple):
+        # value / occurrence code records read as their codes
+        return tuple(x if isinstance(x, str) else str(getattr(x, "code", "")) for x in obj)
+    if info.type is ValueType.NUMBER_SET and isinstance(obj, tuple):
+        return tuple(Decimal(x) for x in obj)
     return _normalize(obj)
 
 
 def _missing_of(t: ValueType) -> Value:
     if t in (ValueType.CODE, ValueType.TEXT):
         return ""
-    if t in (ValueType.CODE_SET, ValueType.LINES, ValueType.DIAGNOSES):
+    if t in (ValueType.CODE_SET, ValueType.NUMBER_SET, ValueType.LINES, ValueType.DIAGNOSES):
         return ()
     if t is ValueType.BOOL:
         return False
@@ -204,7 +209,7 @@ def render_value(value: Value) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, tuple):
-        return ",".join(render_value(v) for v in value if isinstance(v, str))
+        return ",".join(render_value(v) for v in value if isinstance(v, str | Decimal))
     return value
 
 

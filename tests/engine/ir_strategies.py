@@ -72,7 +72,14 @@ CLAIM_FIELDS = {
         "patient.birth_date",
     ],
     T.BOOL: [],
-    T.CODE_SET: ["claim.condition_codes", "claim.related_causes"],
+    T.CODE_SET: [
+        "claim.condition_codes",
+        "claim.related_causes",
+        "claim.value_codes",
+        "claim.occurrence_codes",
+        "claim.occurrence_spans",
+    ],
+    T.NUMBER_SET: [],
 }
 LINE_FIELDS = {
     T.CODE: ["line.procedure_code", "line.revenue_code", "line.place_of_service", "line.unit_type"],
@@ -82,6 +89,7 @@ LINE_FIELDS = {
     T.DATE: ["line.service_date", "line.service_date_end"],
     T.BOOL: ["line.emergency"],
     T.CODE_SET: ["line.modifiers"],
+    T.NUMBER_SET: ["line.diagnosis_pointers"],
 }
 DX_FIELDS = {
     T.CODE: ["dx.code", "dx.role", "dx.poa"],
@@ -91,6 +99,7 @@ DX_FIELDS = {
     T.DATE: [],
     T.BOOL: ["dx.icd9"],
     T.CODE_SET: [],
+    T.NUMBER_SET: [],
 }
 
 
@@ -118,6 +127,8 @@ def pools(claims: list[Claim]) -> Pools:
                 dates += [ln.service_date, ln.service_date + timedelta(days=1)]
         for d in c.diagnoses:
             codes += [d.code, d.code[:3]]
+        for vc in c.value_codes:
+            codes.append(vc.code)
         if c.statement_from:
             dates.append(c.statement_from)
         if c.member.birth_date:
@@ -126,7 +137,7 @@ def pools(claims: list[Claim]) -> Pools:
 
 
 class Gen:
-    """Draws typed expressions; ``slots`` maps bound slots to 'line' / 'dx' / 'code'."""
+    """Draws typed expressions; ``slots`` maps bound slots to 'line' / 'dx' / 'code' / 'num'."""
 
     def __init__(self, draw: st.DrawFn, b: Builder, p: Pools, n_tables: int) -> None:
         self.draw = draw
@@ -159,10 +170,14 @@ class Gen:
         d = self.draw
         leaf = depth <= 0 or d(st.integers(0, 3)) == 0
         if leaf:
-            if t is T.CODE:
-                codes = [s for s, k in slots.items() if k == "code"]
-                if codes and d(st.booleans()):
-                    return ElementRef(SPAN, T.CODE, d(st.sampled_from(codes)))
+            if t in (T.CODE, T.NUMBER):
+                want = "code" if t is T.CODE else "num"
+                elems = [s for s, k in slots.items() if k == want]
+                if elems and d(st.booleans()):
+                    return ElementRef(SPAN, t, d(st.sampled_from(elems)))
+            if t is T.MONEY and d(st.integers(0, 3)) == 0:
+                code = self.const(T.CODE)
+                return Call(SPAN, T.MONEY, BuiltinId.VALUE_AMOUNT, (code,))
             if t is not B or d(st.booleans()):
                 f = self.field(t, slots)
                 if f is not None and d(st.integers(0, 2)) > 0:
@@ -197,6 +212,9 @@ class Gen:
                 return self.aggregate(t, slots, depth)
             if k == 3 and self.n_tables:
                 return TableGet(SPAN, T.NUMBER, 2, (self.expr(T.CODE, slots, depth - 1),), 0)
+            if k == 4 and t is T.MONEY:
+                code = self.expr(T.CODE, slots, depth - 1)
+                return Call(SPAN, T.MONEY, BuiltinId.VALUE_AMOUNT, (code,))
             f = self.field(t, slots)
             return f if f is not None else self.const(t)
         if t is T.DATE and d(st.booleans()):
@@ -220,13 +238,17 @@ class Gen:
     def aggregate(self, t: ValueType, slots: dict[int, str], depth: int) -> Expr:
         d = self.draw
         slot = max([SLOT_FIRST_BINDER - 1, *slots]) + 1
-        src_kind = d(st.sampled_from(["line", "dx", "code"]))
-        if src_kind == "line":
-            src: Expr = fref("claim.lines", 0)
+        line_slots = [s for s, k in slots.items() if k == "line"]
+        src_kind = d(st.sampled_from(["line", "dx", "code", "num"]))
+        if src_kind == "num" and not line_slots:
+            src_kind = "code"
+        if src_kind == "num":
+            src: Expr = fref("line.diagnosis_pointers", d(st.sampled_from(line_slots)))
+        elif src_kind == "line":
+            src = fref("claim.lines", 0)
         elif src_kind == "dx":
             src = fref("claim.diagnoses", 0)
         else:
-            line_slots = [s for s, k in slots.items() if k == "line"]
             if line_slots and d(st.booleans()):
                 src = fref("line.modifiers", d(st.sampled_from(line_slots)))
             else:
@@ -236,6 +258,9 @@ class Gen:
         if t is B:
             kind = d(st.sampled_from([AggKind.ANY, AggKind.ALL]))
             return Aggregate(SPAN, B, kind, slot, src, pred, None)
+        if src_kind == "num" and t is T.NUMBER and d(st.booleans()):
+            value = ElementRef(SPAN, T.NUMBER, slot)
+            return Aggregate(SPAN, T.NUMBER, AggKind.SUM, slot, src, pred, value)
         if d(st.booleans()) or src_kind != "line":
             return Aggregate(SPAN, T.NUMBER, AggKind.COUNT, slot, src, pred, None)
         value = self.expr(d(st.sampled_from([T.MONEY, T.NUMBER])), inner, depth - 1)
@@ -273,6 +298,9 @@ class Gen:
             return InSet(SPAN, B, self.expr(T.CODE, slots, sub), s)
         if k == 5:
             line_slots = [s for s, kind in slots.items() if kind == "line"]
+            if line_slots and d(st.integers(0, 2)) == 0:
+                pointers = fref("line.diagnosis_pointers", d(st.sampled_from(line_slots)))
+                return Contains(SPAN, B, self.expr(T.NUMBER, slots, sub), pointers)
             coll = (
                 fref("line.modifiers", d(st.sampled_from(line_slots)))
                 if line_slots and d(st.booleans())
@@ -290,9 +318,9 @@ class Gen:
                 keys = (self.expr(T.CODE, slots, sub),)
             return TableHas(SPAN, B, which, keys)
         if k == 7:
-            t = d(st.sampled_from([T.CODE, T.DATE, T.NUMBER, T.TEXT, T.CODE_SET]))
-            if t is T.CODE_SET:
-                f = self.field(T.CODE_SET, slots) or fref("claim.condition_codes", 0)
+            t = d(st.sampled_from([T.CODE, T.DATE, T.NUMBER, T.TEXT, T.CODE_SET, T.NUMBER_SET]))
+            if t in (T.CODE_SET, T.NUMBER_SET):
+                f = self.field(t, slots) or fref("claim.condition_codes", 0)
                 return IsPresent(SPAN, B, f)
             return IsPresent(SPAN, B, self.expr(t, slots, sub))
         if k == 8:

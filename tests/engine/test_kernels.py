@@ -225,3 +225,70 @@ def test_in_literal_set_twin() -> None:
         want = code == "Z0004" or "A0000" <= code <= "A9999" or code.startswith("G")
         for fn in (K.in_literal_set, K.in_literal_set.py_func):
             assert fn(cp.L, S, 0, i) == want
+
+
+def _range_pack() -> PackData:
+    b = Builder()
+    s = b.lset((), (("O00", "O9A"), ("A0000", "A9999"), ("M", "M")), ())
+    b.rule(InSet(SPAN, B, fref("dx.code"), s), Scope.DIAGNOSIS)
+    return PackData.load(b.build(), FIXTURES)
+
+
+RANGE_BOUNDARIES = {
+    "O00": True,  # the lower bound
+    "O0": False,  # below the lower bound (a prefix of it sorts first)
+    "N99": False,
+    "O00A": True,
+    "O9": True,  # sorts before the upper bound
+    "O99": True,
+    "O9A": True,  # the upper bound
+    "O9A2": True,  # sub-codes of the upper bound
+    "O9A211": True,
+    "O9AZZZZ": True,
+    "O9B": False,  # past the upper bound, not a sub-code
+    "O9B0": False,
+    "P00": False,
+    "A9999": True,
+    "A99991": True,
+    "A9999Z": True,
+    "AA": False,
+    "M": True,  # a one-code range
+    "M1": True,  # its sub-codes
+    "MA": True,
+    "N": False,
+    "L99": False,
+}
+
+
+def test_code_range_includes_sub_codes_of_upper_bound() -> None:
+    """Kernel, its twin and the reference agree at the range boundaries."""
+    pack = _range_pack()
+    cp = compile_pack(pack, Interner())
+    it = cp.interner
+    ls = pack.rules.literal_sets[0]
+    for code, want in RANGE_BOUNDARIES.items():
+        i = it.intern(code)
+        S = it.string_arrays()
+        env = reference._Env(_claims()[0], None, pack)
+        assert reference._in_set(env, code, 0) is want, code
+        for fn in (K.in_literal_set, K.in_literal_set.py_func):
+            assert fn(cp.L, S, 0, i) == want, (fn, code)
+        assert ls.ranges
+
+
+def test_code_range_run_pack_matches_reference() -> None:
+    pack = _range_pack()
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    assert not cp.fallback_rules
+    base = _claims()[0]
+    dx = tuple(Diagnosis(c, DiagnosisRole.OTHER) for c in RANGE_BOUNDARIES)
+    claim = Claim(**{**_claim_kwargs(base), "diagnoses": dx})  # type: ignore[arg-type]
+    batch = ClaimBatch.build([claim], cp.fields_needed, interner)
+    edits = evaluate([cp], batch)
+    assert edits == reference.evaluate([pack], [claim])
+    assert [e.diagnosis for e in edits] == [c for c, w in RANGE_BOUNDARIES.items() if w]
+
+
+def _claim_kwargs(c: Claim) -> dict[str, Any]:
+    return {f: getattr(c, f) for f in Claim.__dataclass_fields__}

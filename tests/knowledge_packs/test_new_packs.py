@@ -9,15 +9,13 @@ from typing import Literal
 import pytest
 
 from api.packtest import compile_checked, load_cases, run_pack
-from dsl.compile import analyze_pack
-from dsl.diagnostics import Severity
 from engine.refdata import expand_code_ranges
 from knowledge_packs import BUNDLED_DIR
 
 NEW_PACKS = ("ambulance", "dialysis", "prior-authorization")
 EXPECTED_RULES = {
     "ambulance": {f"AMB-{i:04d}" for i in range(1, 8)},
-    "dialysis": {f"DIA-{i:04d}" for i in range(1, 5)},
+    "dialysis": {f"DIA-{i:04d}" for i in range(1, 8)},
     "prior-authorization": {"PA-0001"},
 }
 DOC_SECTIONS = (
@@ -109,17 +107,9 @@ def test_ambulance_codes_table_covers_a0425_to_a0436() -> None:
     assert {c for c, r in rows.items() if r["service"] == "mileage"} == {"A0425", "A0435", "A0436"}
 
 
-def test_dialysis_pending_rules_wait_only_for_value_codes(tmp_path: Path) -> None:
-    """pending/value_codes.rules fails only on the missing `claim.value_codes` field (E201)."""
+def test_dialysis_value_code_rules_are_in_the_pack() -> None:
+    """The value code edits (formerly pending/) compile into the pack; pending/ is gone."""
     pack = _dir("dialysis")
-    work = tmp_path / "dialysis"
-    (work / "rules").mkdir(parents=True)
-    (work / "tables").symlink_to(pack / "tables")
-    (work / "rules" / "pack.rules").write_text((pack / "rules" / "pack.rules").read_text())
-    pending = (pack / "pending" / "value_codes.rules").read_text()
-    (work / "rules" / "value_codes.rules").write_text(pending)
-    result = analyze_pack(work)
-    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
-    assert errors
-    assert {d.code for d in errors} == {"E201"}
-    assert all("value_codes" in d.message for d in errors)
+    assert not (pack / "pending").exists()
+    _m, rules, _w = compile_checked(pack)
+    assert {"DIA-0005", "DIA-0006", "DIA-0007"} <= {r.id for r in rules.rules}
