@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from claims.model import Diagnosis, DiagnosisRole, Person, Provider, ProviderRole
+from claims.model import Diagnosis, DiagnosisRole
 
 __all__ = [
+    "DX_QUALIFIERS",
     "HI_GROUP_SIZE",
     "Address",
     "Amount",
@@ -27,15 +28,19 @@ __all__ = [
     "LineNumber",
     "ListCode",
     "OptumDate",
+    "OptumDateHour",
     "OptumModel",
     "Pointer",
     "Quantity",
     "YesNo",
-    "address_json",
+    "accepted_keys",
     "chunks",
+    "dx_qualifier",
+    "error",
+    "flatten",
     "fmt_date",
     "fmt_decimal",
-    "person_json",
+    "names",
 ]
 
 #: Codes per HI segment; Optum's ``...List`` properties are lists of HI segments.
@@ -76,7 +81,8 @@ def names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-def _error(kind: str, message: str) -> PydanticCustomError:
+def error(kind: str, message: str) -> PydanticCustomError:
+    """A validation error with our own fixed ``message`` (never quoting the input)."""
     return PydanticCustomError(kind, message)
 
 
@@ -86,17 +92,17 @@ _CODE = re.compile(r"[0-9A-Z]*")
 def _code(value: object) -> str:
     """Strip and upper-case a code, then insist on letters and digits only."""
     if not isinstance(value, str):
-        raise _error("code_type", "must be a string")
+        raise error("code_type", "must be a string")
     code = value.strip().upper()
     if not _CODE.fullmatch(code):
-        raise _error("code_format", "must contain only letters and digits")
+        raise error("code_format", "must contain only letters and digits")
     return code
 
 
 def _list_code(value: object) -> str:
     code = _code(value)
     if not code:
-        raise _error("code_empty", "must not be empty")
+        raise error("code_empty", "must not be empty")
     return code
 
 
@@ -117,10 +123,10 @@ def _decimal(value: object, what: str) -> Decimal:
     text, so ``100.1`` becomes ``Decimal("100.1")`` and not the binary float's 50 digits.
     """
     if isinstance(value, bool):
-        raise _error(f"{what}_type", f"must be a {what} string such as '100.00'")
+        raise error(f"{what}_type", f"must be a {what} string such as '100.00'")
     if isinstance(value, str):
         if not _DECIMAL.fullmatch(value.strip()):
-            raise _error(f"{what}_format", f"must be a decimal {what} such as '100.00'")
+            raise error(f"{what}_format", f"must be a decimal {what} such as '100.00'")
         return Decimal(value.strip())
     if isinstance(value, int):
         return Decimal(value)
@@ -128,9 +134,9 @@ def _decimal(value: object, what: str) -> Decimal:
         value = Decimal(repr(value))
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise _error(f"{what}_format", f"must be a finite decimal {what}")
+            raise error(f"{what}_format", f"must be a finite decimal {what}")
         return value
-    raise _error(f"{what}_type", f"must be a {what} string such as '100.00'")
+    raise error(f"{what}_type", f"must be a {what} string such as '100.00'")
 
 
 def _amount(value: object) -> Decimal:
@@ -146,20 +152,20 @@ _DATE = re.compile(r"\d{8}")
 
 def _date_prefix(value: object, *, with_hour: bool) -> date:
     if not isinstance(value, str):
-        raise _error("date_type", "must be a date string in YYYYMMDD form")
+        raise error("date_type", "must be a date string in YYYYMMDD form")
     text = value.strip()
     if with_hour and len(text) == 12 and text.isdigit():  # CCYYMMDDHHMM (DTP D8 or DT)
         hour, minute = int(text[8:10]), int(text[10:12])
         if hour > 23 or minute > 59:
-            raise _error("date_value", "is not a valid time of day (HHMM)")
+            raise error("date_value", "is not a valid time of day (HHMM)")
         text = text[:8]
     if not _DATE.fullmatch(text):
         form = "YYYYMMDD or YYYYMMDDHHMM" if with_hour else "YYYYMMDD"
-        raise _error("date_format", f"must be a date in {form} form")
+        raise error("date_format", f"must be a date in {form} form")
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     except ValueError as exc:  # "month must be in 1..12", "day is out of range for month"
-        raise _error("date_value", f"is not a real calendar date: {exc}") from None
+        raise error("date_value", f"is not a real calendar date: {exc}") from None
 
 
 def _date(value: object) -> date:
@@ -173,13 +179,13 @@ def _date_and_hour(value: object) -> date:
 def _positive_int(value: object) -> int:
     """Line numbers and diagnosis pointers: Optum sends them as strings of digits."""
     if isinstance(value, bool):
-        raise _error("number_type", "must be a whole number such as '1'")
+        raise error("number_type", "must be a whole number such as '1'")
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int):
-        raise _error("number_type", "must be a whole number such as '1'")
+        raise error("number_type", "must be a whole number such as '1'")
     if value < 1:
-        raise _error("number_value", "must be 1 or more")
+        raise error("number_value", "must be 1 or more")
     return value
 
 
@@ -188,7 +194,7 @@ def _yes_no(value: object) -> bool:
         return True
     if value in ("N", ""):
         return False
-    raise _error("indicator", "must be 'Y' (or 'N')")
+    raise error("indicator", "must be 'Y' (or 'N')")
 
 
 #: A code kept as the claim carries it: upper case, letters and digits, possibly empty.
@@ -240,137 +246,6 @@ def chunks(items: Sequence[T], size: int = HI_GROUP_SIZE) -> Iterator[list[T]]:
 def flatten(groups: Iterable[Iterable[T]] | None) -> list[T]:
     """Undo ``chunks``: Optum's grouping into HI segments means nothing to the domain."""
     return [item for group in groups or () for item in group]
-
-
-def address_json(person: Person) -> dict[str, str] | None:
-    """The ``address`` object of a person, or None when the domain has no address parts."""
-    if not (person.address_line or person.city or person.state or person.postal_code):
-        return None
-    out = {"address1": person.address_line, "city": person.city}
-    if person.state:
-        out["state"] = person.state
-    if person.postal_code:
-        out["postalCode"] = person.postal_code
-    return out
-
-
-def person_json(person: Person, *, names_required: bool) -> dict[str, Any]:
-    """The name, gender, birth date and address properties shared by subscriber and dependent."""
-    out: dict[str, Any] = {
-        key: value
-        for key, value in (
-            ("firstName", person.first_name),
-            ("lastName", person.last_name),
-            ("middleName", person.middle_name),
-        )
-        if value or (names_required and key != "middleName")
-    }
-    if person.sex:
-        out["gender"] = person.sex
-    if person.birth_date is not None:
-        out["dateOfBirth"] = fmt_date(person.birth_date)
-    address = address_json(person)
-    if address is not None:
-        out["address"] = address
-    return out
-
-
-def address_fields(address: Address | None) -> dict[str, str]:
-    """The ``Person`` keyword arguments held by an ``Address``."""
-    if address is None:
-        return {}
-    return {
-        "address_line": address.address1,
-        "city": address.city,
-        "state": address.state or "",
-        "postal_code": address.postal_code or "",
-    }
-
-
-#: ``providerType`` values of the deprecated ``providers[]`` array, by domain role.
-PROVIDER_TYPES: Mapping[str, ProviderRole] = {
-    "BillingProvider": ProviderRole.BILLING,
-    "RenderingProvider": ProviderRole.RENDERING,
-    "ReferringProvider": ProviderRole.REFERRING,
-    "AttendingProvider": ProviderRole.ATTENDING,
-    "SupervisingProvider": ProviderRole.SUPERVISING,
-    "OrderingProvider": ProviderRole.ORDERING,
-}
-PROVIDER_TYPE_OF: Mapping[ProviderRole, str] = {v: k for k, v in PROVIDER_TYPES.items()} | {
-    ProviderRole.PURCHASED_SERVICE: "PurchasedServiceProvider",
-}
-
-_ROLE_ORDER = {role: i for i, role in enumerate(ProviderRole)}
-
-
-def in_role_order(providers: Iterable[Provider]) -> tuple[Provider, ...]:
-    """Providers in ``ProviderRole`` declaration order: the order JSON objects cannot carry."""
-    return tuple(sorted(providers, key=lambda p: _ROLE_ORDER[p.role]))
-
-
-def provider_name_json(provider: Provider) -> dict[str, str]:
-    """Name properties: ``organizationName`` for entity type 2, ``lastName``/``firstName`` for 1."""
-    if provider.entity_type == "1":
-        out = {"lastName": provider.last_name}
-        if provider.first_name:
-            out["firstName"] = provider.first_name
-        return out
-    return {"organizationName": provider.last_name}
-
-
-def provider_json(
-    provider: Provider,
-    *,
-    provider_type: str | None,
-    extras: bool = True,
-) -> dict[str, str]:
-    """An Optum provider object.  ``extras`` is False for objects without taxonomy and tax id."""
-    out: dict[str, str] = {}
-    if provider_type is not None:
-        out["providerType"] = provider_type
-    if provider.npi:
-        out["npi"] = provider.npi
-    if extras and provider.taxonomy:
-        out["taxonomyCode"] = provider.taxonomy
-    if extras and provider.tax_id:
-        out["employerId"] = provider.tax_id
-    out.update(provider_name_json(provider))
-    return out
-
-
-class ProviderName(OptumModel):
-    """The identity every Optum provider object has: an NPI and a person's or organization's name.
-
-    Entity type (NM102) is not a property in Optum's JSON; it follows from which name is given.
-    """
-
-    npi: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    organization_name: str | None = None
-
-    @model_validator(mode="after")
-    def _one_kind_of_name(self) -> ProviderName:
-        if self.organization_name is not None and (
-            self.last_name is not None or self.first_name is not None
-        ):
-            raise _error(
-                "provider_name", "give either organizationName or lastName/firstName, not both"
-            )
-        return self
-
-    def to_provider(self, role: ProviderRole, *, taxonomy: str = "", tax_id: str = "") -> Provider:
-        """The domain provider in ``role``."""
-        person = self.last_name is not None or self.first_name is not None
-        return Provider(
-            role=role,
-            npi=self.npi or "",
-            taxonomy=taxonomy,
-            entity_type="1" if person else "2",
-            last_name=(self.last_name if person else self.organization_name) or "",
-            first_name=self.first_name or "",
-            tax_id=tax_id,
-        )
 
 
 #: HI qualifiers: ``A``-prefixed ones are ICD-10-CM, the bare ones ICD-9-CM.

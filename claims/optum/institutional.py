@@ -34,8 +34,6 @@ from claims.model import (
 )
 from claims.optum._base import (
     DX_QUALIFIERS,
-    PROVIDER_TYPE_OF,
-    PROVIDER_TYPES,
     Address,
     Amount,
     Code,
@@ -45,18 +43,41 @@ from claims.optum._base import (
     OptumDate,
     OptumDateHour,
     OptumModel,
-    ProviderName,
     Quantity,
-    address_fields,
     chunks,
     dx_qualifier,
     flatten,
     fmt_date,
     fmt_decimal,
-    in_role_order,
     names,
-    person_json,
+)
+from claims.optum._providers import (
+    PROVIDER_TYPE_OF,
+    ProviderName,
+    TaxonomyProvider,
+    claim_providers,
+    claim_providers_json,
+    facility_provider,
+    line_providers,
+    line_providers_json,
     provider_json,
+    unique_provider_types,
+)
+from claims.optum._shared import (
+    ClaimSupplementalNumbers,
+    SubscriberFields,
+    claim_head,
+    claim_information_head_json,
+    dates_json,
+    dependent_json,
+    drug_json,
+    line_head_json,
+    line_parts,
+    present,
+    request_head_json,
+    service_amounts_json,
+    subscriber_json,
+    to_person,
 )
 
 __all__ = ["DIAGNOSIS_ORDER", "InstitutionalClaimRequest", "institutional_json"]
@@ -76,20 +97,10 @@ _PROVIDER_UNMODELLED = names(
 )
 
 
-class InstitutionalProvider(ProviderName):
+class InstitutionalProvider(TaxonomyProvider):
     """``billing``, ``referring``, ``rendering``, ``attending`` (role from the property name)."""
 
     UNMODELLED = _PROVIDER_UNMODELLED
-
-    provider_type: str
-    taxonomy_code: Code | None = None
-    employer_id: str | None = None
-
-    def to_domain(self, role: ProviderRole) -> Provider:
-        """The domain provider in ``role``."""
-        return self.to_provider(
-            role, taxonomy=self.taxonomy_code or "", tax_id=self.employer_id or ""
-        )
 
 
 class InstitutionalProviderEntry(InstitutionalProvider):
@@ -126,12 +137,7 @@ class ServiceFacilityLocation(OptumModel):
 
     def to_domain(self) -> Provider:
         """The domain ``SERVICE_FACILITY`` provider."""
-        return Provider(
-            role=ProviderRole.SERVICE_FACILITY,
-            npi=self.identification_code or "",
-            entity_type="2",
-            last_name=self.organization_name,
-        )
+        return facility_provider(self.organization_name, self.identification_code)
 
 
 class Submitter(OptumModel):
@@ -150,31 +156,13 @@ class Receiver(OptumModel):
     tax_id: str | None = None
 
 
-class Subscriber(OptumModel):
+class Subscriber(SubscriberFields):
     """``Subscriber`` (2010BA)."""
 
     UNMODELLED = names("standardHealthId ssn suffix policyNumber groupNumber")
 
-    member_id: str | None = None
-    payment_responsibility_level_code: Code
-    first_name: str
+    first_name: str  # required here, optional in the professional document
     last_name: str
-    middle_name: str | None = None
-    gender: Code | None = None
-    date_of_birth: OptumDate | None = None
-    address: Address | None = None
-
-    def to_domain(self) -> Person:
-        """The subscriber as a domain person."""
-        return Person(
-            last_name=self.last_name,
-            first_name=self.first_name,
-            middle_name=self.middle_name or "",
-            member_id=self.member_id or "",
-            birth_date=self.date_of_birth,
-            sex=self.gender or "",
-            **address_fields(self.address),
-        )
 
 
 class Dependent(OptumModel):
@@ -192,14 +180,7 @@ class Dependent(OptumModel):
 
     def to_domain(self) -> Person:
         """The patient as a domain person."""
-        return Person(
-            last_name=self.last_name,
-            first_name=self.first_name,
-            middle_name=self.middle_name or "",
-            birth_date=self.date_of_birth,
-            sex=self.gender,
-            **address_fields(self.address),
-        )
+        return to_person(self)
 
 
 class PrincipalDiagnosis(OptumModel):
@@ -302,7 +283,7 @@ class ClaimCodeInformation(OptumModel):
     patient_status_code: Code
 
 
-class ClaimSupplementalInformation(OptumModel):
+class ClaimSupplementalInformation(ClaimSupplementalNumbers):
     """``ClaimSupplementalInformation``: 2300 REF numbers the domain keeps."""
 
     UNMODELLED = names(
@@ -311,9 +292,6 @@ class ClaimSupplementalInformation(OptumModel):
         " peerReviewAuthorizationNumber adjustedRepricedClaimRefNumber"
     )
 
-    prior_authorization_number: str | None = None
-    referral_number: str | None = None
-    claim_control_number: str | None = None
     auto_accident_state: Code | None = None  # REF*LU
 
 
@@ -375,35 +353,23 @@ class InstitutionalServiceLine(OptumModel):
     def to_domain(self) -> ServiceLine:
         """The domain line."""
         svc = self.institutional_service
-        drug = self.drug_identification
-        providers = [
-            p.to_domain(role)
-            for p, role in (
+        providers = line_providers(
+            (
                 (self.rendering_provider, ProviderRole.RENDERING),
                 (self.referring_provider, ProviderRole.REFERRING),
                 (self.operating_physician, ProviderRole.OPERATING),
                 (self.other_operating_physician, ProviderRole.OTHER_OPERATING),
             )
-            if p is not None
-        ]
+        )
         return ServiceLine(
+            **line_parts(self, svc, self.drug_identification),
             number=self.assigned_number,
-            charge=svc.line_item_charge_amount,
-            units=svc.service_unit_count,
             procedure_code=svc.procedure_code or "",
             procedure_qualifier=(
                 svc.procedure_identifier if svc.procedure_identifier is not None else "HC"
             ),
-            modifiers=tuple(svc.procedure_modifiers or ()),
             revenue_code=svc.service_line_revenue_code,
-            unit_type=svc.measurement_unit,
-            service_date=self.service_date,
-            service_date_end=self.service_date_end,
-            ndc=drug.national_drug_code if drug else "",
-            ndc_quantity=drug.national_drug_unit_count if drug else None,
-            ndc_unit=drug.measurement_unit_code if drug else "",
-            description=svc.description or "",
-            providers=in_role_order(providers),
+            providers=providers,
         )
 
 
@@ -522,31 +488,8 @@ class InstitutionalClaimRequest(OptumModel):
     def _one_entry_per_type(
         cls, value: list[InstitutionalProviderEntry] | None
     ) -> list[InstitutionalProviderEntry] | None:
-        seen = [p.provider_type for p in value or ()]
-        if len(seen) != len(set(seen)):
-            raise ValueError("each providerType may appear only once")
+        unique_provider_types(value)
         return value
-
-    def _claim_providers(self) -> tuple[Provider, ...]:
-        by_role: dict[ProviderRole, Provider] = {}
-        for attr, role in (
-            ("billing", ProviderRole.BILLING),
-            ("referring", ProviderRole.REFERRING),
-            ("rendering", ProviderRole.RENDERING),
-            ("attending", ProviderRole.ATTENDING),
-            ("operating_physician", ProviderRole.OPERATING),
-            ("other_operating_physician", ProviderRole.OTHER_OPERATING),
-        ):
-            named: InstitutionalProvider | OperatingPhysician | None = getattr(self, attr)
-            if named is not None:
-                by_role[role] = named.to_domain(role)
-        for entry in self.providers or ():  # Optum: the array overrides the named properties
-            role = PROVIDER_TYPES[entry.provider_type]
-            by_role[role] = entry.to_domain(role)
-        facility = self.claim_information.service_facility_location
-        if facility is not None:
-            by_role[ProviderRole.SERVICE_FACILITY] = facility.to_domain()
-        return in_role_order(by_role.values())
 
     def to_domain(self) -> Claim:
         """The domain claim this request describes."""
@@ -554,30 +497,28 @@ class InstitutionalClaimRequest(OptumModel):
         dates = ci.claim_date_information or ClaimDateInformation()
         supp = ci.claim_supplemental_information or ClaimSupplementalInformation()
         codes = ci.claim_code_information
-        dependent = self.dependent
-        return Claim(
-            kind=ClaimKind.INSTITUTIONAL,
-            control_number=self.control_number,
-            patient_control_number=ci.patient_control_number,
-            total_charge=ci.claim_charge_amount,
-            facility_code=ci.place_of_service_code,
-            frequency_code=ci.claim_frequency_code,
-            claim_filing_code=ci.claim_filing_code,
-            payer=Party(
-                name=self.trading_partner_name or "",
-                identifier=self.trading_partner_service_id or "",
+        providers = claim_providers(
+            (
+                (self.billing, ProviderRole.BILLING),
+                (self.referring, ProviderRole.REFERRING),
+                (self.rendering, ProviderRole.RENDERING),
+                (self.attending, ProviderRole.ATTENDING),
+                (self.operating_physician, ProviderRole.OPERATING),
+                (self.other_operating_physician, ProviderRole.OTHER_OPERATING),
             ),
+            self.providers,
+            ci.service_facility_location,
+        )
+        return Claim(
+            **claim_head(self, ci, supp),
+            kind=ClaimKind.INSTITUTIONAL,
             submitter=Party(
                 name=self.submitter.organization_name, identifier=self.submitter.tax_id or ""
             ),
             receiver=Party(
                 name=self.receiver.organization_name, identifier=self.receiver.tax_id or ""
             ),
-            subscriber=self.subscriber.to_domain(),
-            payment_responsibility=self.subscriber.payment_responsibility_level_code,
-            patient=dependent.to_domain() if dependent else None,
-            relationship_code=dependent.relationship_to_subscriber_code if dependent else "18",
-            providers=self._claim_providers(),
+            providers=providers,
             diagnoses=ci.diagnoses(),
             procedures=ci.procedures(),
             statement_from=dates.statement_begin_date,
@@ -603,11 +544,7 @@ class InstitutionalClaimRequest(OptumModel):
                 CodeAmount(code=v.value_code, amount=v.value_code_amount)
                 for v in flatten(ci.value_information_list)
             ),
-            prior_authorization=supp.prior_authorization_number or "",
-            referral_number=supp.referral_number or "",
-            original_reference_number=supp.claim_control_number or "",
             auto_accident_state=supp.auto_accident_state or "",
-            delay_reason_code=ci.delay_reason_code or "",
             lines=tuple(line.to_domain() for line in ci.service_lines),
         )
 
@@ -622,31 +559,13 @@ def _line_json(line: ServiceLine) -> dict[str, Any]:
         svc["procedureIdentifier"] = line.procedure_qualifier
     if line.procedure_code:
         svc["procedureCode"] = line.procedure_code
-    if line.modifiers:
-        svc["procedureModifiers"] = list(line.modifiers)
-    if line.description:
-        svc["description"] = line.description
-    svc["lineItemChargeAmount"] = fmt_decimal(line.charge)
-    svc["measurementUnit"] = line.unit_type
-    svc["serviceUnitCount"] = fmt_decimal(line.units)
-    out: dict[str, Any] = {"assignedNumber": str(line.number)}
-    if line.service_date is not None:
-        out["serviceDate"] = fmt_date(line.service_date)
-    if line.service_date_end is not None:
-        out["serviceDateEnd"] = fmt_date(line.service_date_end)
+    service_amounts_json(line, svc)
+    out = line_head_json(line)
     out["institutionalService"] = svc
-    if line.ndc or line.ndc_quantity is not None or line.ndc_unit:
-        drug = {"nationalDrugCode": line.ndc}
-        if line.ndc_quantity is not None:
-            drug["nationalDrugUnitCount"] = fmt_decimal(line.ndc_quantity)
-        drug["measurementUnitCode"] = line.ndc_unit
+    drug = drug_json(line, qualifier=False)
+    if drug is not None:
         out["drugIdentification"] = drug
-    keys = {role: key for key, role in _LINE_PROVIDER_KEYS}
-    for provider in line.providers:
-        key = keys.get(provider.role)
-        if key is None or key in out:
-            continue  # a role the 2420 loops do not have, or a second one of a role
-        out[key] = _provider_json(provider)
+    line_providers_json(line.providers, _LINE_PROVIDER_KEYS, _provider_json, out)
     return out
 
 
@@ -744,36 +663,26 @@ def _codes_json(claim: Claim, ci: dict[str, Any]) -> None:
 
 
 def _claim_information_json(claim: Claim) -> dict[str, Any]:
-    ci: dict[str, Any] = {
-        "claimFilingCode": claim.claim_filing_code,
-        "patientControlNumber": claim.patient_control_number,
-        "claimChargeAmount": fmt_decimal(claim.total_charge),
-        "placeOfServiceCode": claim.facility_code,
-        "claimFrequencyCode": claim.frequency_code,
-    }
+    ci = claim_information_head_json(claim)
     if claim.delay_reason_code:
         ci["delayReasonCode"] = claim.delay_reason_code
-    dates = {
-        key: fmt_date(value)
-        for key, value in (
+    dates = dates_json(
+        (
             ("admissionDateAndHour", claim.admission_date),
             ("statementBeginDate", claim.statement_from),
             ("statementEndDate", claim.statement_to),
         )
-        if value is not None
-    }
+    )
     if dates:
         ci["claimDateInformation"] = dates
-    supplemental = {
-        key: value
-        for key, value in (
+    supplemental = present(
+        (
             ("priorAuthorizationNumber", claim.prior_authorization),
             ("referralNumber", claim.referral_number),
             ("claimControlNumber", claim.original_reference_number),
             ("autoAccidentState", claim.auto_accident_state),
         )
-        if value
-    }
+    )
     if supplemental:
         ci["claimSupplementalInformation"] = supplemental
     _diagnoses_json(claim, ci)
@@ -799,29 +708,15 @@ def institutional_json(claim: Claim) -> dict[str, Any]:
 
     What the document has no place for is left out: see the package docstring for the list.
     """
-    out: dict[str, Any] = {"controlNumber": claim.control_number}
-    if claim.payer.identifier:
-        out["tradingPartnerServiceId"] = claim.payer.identifier
-    if claim.payer.name:
-        out["tradingPartnerName"] = claim.payer.name
+    out = request_head_json(claim)
     for key, party in (("submitter", claim.submitter), ("receiver", claim.receiver)):
         obj = {"organizationName": party.name}
         if party.identifier:
             obj["taxId"] = party.identifier
         out[key] = obj
-    subscriber: dict[str, Any] = {"paymentResponsibilityLevelCode": claim.payment_responsibility}
-    if claim.subscriber.member_id:
-        subscriber["memberId"] = claim.subscriber.member_id
-    subscriber.update(person_json(claim.subscriber, names_required=True))
-    out["subscriber"] = subscriber
+    out["subscriber"] = subscriber_json(claim, names_required=True)
     if claim.patient is not None:
-        dependent = person_json(claim.patient, names_required=True)
-        dependent["gender"] = claim.patient.sex
-        dependent["relationshipToSubscriberCode"] = claim.relationship_code
-        out["dependent"] = dependent
-    for key, role in _CLAIM_PROVIDER_KEYS:
-        provider = claim.provider(role)
-        if provider is not None:
-            out[key] = _provider_json(provider)
+        out["dependent"] = dependent_json(claim, claim.patient, member_id=False)
+    claim_providers_json(claim, _CLAIM_PROVIDER_KEYS, _provider_json, out)
     out["claimInformation"] = _claim_information_json(claim)
     return out

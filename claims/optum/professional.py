@@ -31,8 +31,6 @@ from claims.model import (
 )
 from claims.optum._base import (
     DX_QUALIFIERS,
-    PROVIDER_TYPE_OF,
-    PROVIDER_TYPES,
     Address,
     Amount,
     Code,
@@ -42,18 +40,38 @@ from claims.optum._base import (
     OptumDate,
     OptumModel,
     Pointer,
-    ProviderName,
     Quantity,
     YesNo,
-    address_fields,
     chunks,
     dx_qualifier,
-    fmt_date,
-    fmt_decimal,
-    in_role_order,
     names,
-    person_json,
+)
+from claims.optum._providers import (
+    PROVIDER_TYPE_OF,
+    TaxonomyProvider,
+    claim_providers,
+    claim_providers_json,
+    facility_provider,
+    line_providers,
+    line_providers_json,
     provider_json,
+    unique_provider_types,
+)
+from claims.optum._shared import (
+    ClaimSupplementalNumbers,
+    SubscriberFields,
+    claim_head,
+    claim_information_head_json,
+    dates_json,
+    dependent_json,
+    drug_json,
+    line_head_json,
+    line_parts,
+    present,
+    request_head_json,
+    service_amounts_json,
+    subscriber_json,
+    to_person,
 )
 
 __all__ = ["ProfessionalClaimRequest", "professional_json"]
@@ -65,7 +83,7 @@ _PROVIDER_UNMODELLED = names(
 )
 
 
-class ProfessionalProvider(ProviderName):
+class ProfessionalProvider(TaxonomyProvider):
     """``billing``, ``rendering``, ``referring``, ``ordering``, ``supervising``.
 
     The role comes from the property the object sits in; ``providerType`` is only required.  The tax
@@ -74,15 +92,12 @@ class ProfessionalProvider(ProviderName):
 
     UNMODELLED = _PROVIDER_UNMODELLED
 
-    provider_type: str
-    taxonomy_code: Code | None = None
-    employer_id: str | None = None
     ssn: str | None = None
 
-    def to_domain(self, role: ProviderRole) -> Provider:
-        """The domain provider in ``role``."""
+    def tax_id(self) -> str:
+        """``employerId``, else ``ssn`` (the professional document only has an SSN property)."""
         tax_id = self.employer_id if self.employer_id is not None else self.ssn
-        return self.to_provider(role, taxonomy=self.taxonomy_code or "", tax_id=tax_id or "")
+        return tax_id or ""
 
 
 class ProfessionalProviderEntry(ProfessionalProvider):
@@ -113,12 +128,7 @@ class ServiceFacilityLocation(OptumModel):
 
     def to_domain(self) -> Provider:
         """The domain ``SERVICE_FACILITY`` provider."""
-        return Provider(
-            role=ProviderRole.SERVICE_FACILITY,
-            npi=self.npi or "",
-            entity_type="2",
-            last_name=self.organization_name,
-        )
+        return facility_provider(self.organization_name, self.npi)
 
 
 def _facility_json(provider: Provider) -> dict[str, str]:
@@ -149,34 +159,13 @@ class Receiver(OptumModel):
     organization_name: str
 
 
-class Subscriber(OptumModel):
+class Subscriber(SubscriberFields):
     """``Subscriber`` (2010BA)."""
 
     UNMODELLED = names(
         "ssn organizationName insuranceTypeCode subscriberGroupName suffix policyNumber"
         " groupNumber contactInformation"
     )
-
-    member_id: str | None = None
-    payment_responsibility_level_code: Code
-    first_name: str | None = None
-    last_name: str | None = None
-    middle_name: str | None = None
-    gender: Code | None = None
-    date_of_birth: OptumDate | None = None
-    address: Address | None = None
-
-    def to_domain(self) -> Person:
-        """The subscriber as a domain person."""
-        return Person(
-            last_name=self.last_name or "",
-            first_name=self.first_name or "",
-            middle_name=self.middle_name or "",
-            member_id=self.member_id or "",
-            birth_date=self.date_of_birth,
-            sex=self.gender or "",
-            **address_fields(self.address),
-        )
 
 
 class Dependent(OptumModel):
@@ -195,15 +184,7 @@ class Dependent(OptumModel):
 
     def to_domain(self) -> Person:
         """The patient as a domain person."""
-        return Person(
-            last_name=self.last_name,
-            first_name=self.first_name,
-            middle_name=self.middle_name or "",
-            member_id=self.member_id or "",
-            birth_date=self.date_of_birth,
-            sex=self.gender,
-            **address_fields(self.address),
-        )
+        return to_person(self, self.member_id)
 
 
 class HealthCareInformation(OptumModel):
@@ -240,7 +221,7 @@ class ClaimDateInformation(OptumModel):
     discharge_date: OptumDate | None = None
 
 
-class ClaimSupplementalInformation(OptumModel):
+class ClaimSupplementalInformation(ClaimSupplementalNumbers):
     """``ClaimSupplementalInformation``: 2300 REF numbers the domain keeps."""
 
     UNMODELLED = names(
@@ -249,10 +230,6 @@ class ClaimSupplementalInformation(OptumModel):
         " medicalRecordNumber demoProjectIdentifier carePlanOversightNumber"
         " medicareCrossoverReferenceId serviceAuthorizationExceptionCode"
     )
-
-    prior_authorization_number: str | None = None
-    referral_number: str | None = None
-    claim_control_number: str | None = None  # REF*F8, the claim being replaced or voided
 
 
 class CompositeDiagnosisCodePointers(OptumModel):
@@ -329,38 +306,26 @@ class ProfessionalServiceLine(OptumModel):
     def to_domain(self, position: int) -> ServiceLine:
         """The domain line; ``position`` (1-based) numbers it when ``assignedNumber`` is absent."""
         svc = self.professional_service
-        drug = self.drug_identification
         pointers = svc.composite_diagnosis_code_pointers
-        providers: list[Provider] = []
-        for p, role in (
-            (self.rendering_provider, ProviderRole.RENDERING),
-            (self.purchased_service_provider, ProviderRole.PURCHASED_SERVICE),
-            (self.supervising_provider, ProviderRole.SUPERVISING),
-            (self.ordering_provider, ProviderRole.ORDERING),
-            (self.referring_provider, ProviderRole.REFERRING),
-        ):
-            if p is not None:
-                providers.append(p.to_domain(role))
-        if self.service_facility_location is not None:
-            providers.append(self.service_facility_location.to_domain())
+        providers = line_providers(
+            (
+                (self.rendering_provider, ProviderRole.RENDERING),
+                (self.purchased_service_provider, ProviderRole.PURCHASED_SERVICE),
+                (self.supervising_provider, ProviderRole.SUPERVISING),
+                (self.ordering_provider, ProviderRole.ORDERING),
+                (self.referring_provider, ProviderRole.REFERRING),
+            ),
+            self.service_facility_location,
+        )
         return ServiceLine(
+            **line_parts(self, svc, self.drug_identification),
             number=self.assigned_number if self.assigned_number is not None else position,
-            charge=svc.line_item_charge_amount,
-            units=svc.service_unit_count,
             procedure_code=svc.procedure_code,
             procedure_qualifier=svc.procedure_identifier,
-            modifiers=tuple(svc.procedure_modifiers or ()),
-            unit_type=svc.measurement_unit,
-            service_date=self.service_date,
-            service_date_end=self.service_date_end,
             place_of_service=svc.place_of_service_code or "",
             diagnosis_pointers=tuple(pointers.diagnosis_code_pointers if pointers else ()),
             emergency=bool(svc.emergency_indicator),
-            ndc=drug.national_drug_code if drug else "",
-            ndc_quantity=drug.national_drug_unit_count if drug else None,
-            ndc_unit=drug.measurement_unit_code if drug else "",
-            description=svc.description or "",
-            providers=in_role_order(providers),
+            providers=providers,
         )
 
 
@@ -430,50 +395,31 @@ class ProfessionalClaimRequest(OptumModel):
     def _one_entry_per_type(
         cls, value: list[ProfessionalProviderEntry] | None
     ) -> list[ProfessionalProviderEntry] | None:
-        seen = [p.provider_type for p in value or ()]
-        if len(seen) != len(set(seen)):
-            raise ValueError("each providerType may appear only once")
+        unique_provider_types(value)
         return value
-
-    def _claim_providers(self) -> tuple[Provider, ...]:
-        by_role: dict[ProviderRole, Provider] = {}
-        for attr, role in _CLAIM_PROVIDER_KEYS:
-            named: ProfessionalProvider | None = getattr(self, attr)
-            if named is not None:
-                by_role[role] = named.to_domain(role)
-        for entry in self.providers or ():  # Optum: the array overrides the named properties
-            role = PROVIDER_TYPES[entry.provider_type]
-            by_role[role] = entry.to_domain(role)
-        facility = self.claim_information.service_facility_location
-        if facility is not None:
-            by_role[ProviderRole.SERVICE_FACILITY] = facility.to_domain()
-        return in_role_order(by_role.values())
 
     def to_domain(self) -> Claim:
         """The domain claim this request describes."""
         ci = self.claim_information
         dates = ci.claim_date_information or ClaimDateInformation()
         supp = ci.claim_supplemental_information or ClaimSupplementalInformation()
-        dependent = self.dependent
-        return Claim(
-            kind=ClaimKind.PROFESSIONAL,
-            control_number=self.control_number,
-            patient_control_number=ci.patient_control_number,
-            total_charge=ci.claim_charge_amount,
-            facility_code=ci.place_of_service_code,
-            frequency_code=ci.claim_frequency_code,
-            claim_filing_code=ci.claim_filing_code,
-            payer=Party(
-                name=self.trading_partner_name or "",
-                identifier=self.trading_partner_service_id or "",
+        providers = claim_providers(
+            (
+                (self.billing, ProviderRole.BILLING),
+                (self.rendering, ProviderRole.RENDERING),
+                (self.referring, ProviderRole.REFERRING),
+                (self.supervising, ProviderRole.SUPERVISING),
+                (self.ordering, ProviderRole.ORDERING),
             ),
+            self.providers,
+            ci.service_facility_location,
+        )
+        return Claim(
+            **claim_head(self, ci, supp),
+            kind=ClaimKind.PROFESSIONAL,
             submitter=self.submitter.to_domain(),
             receiver=Party(name=self.receiver.organization_name),
-            subscriber=self.subscriber.to_domain(),
-            payment_responsibility=self.subscriber.payment_responsibility_level_code,
-            patient=dependent.to_domain() if dependent else None,
-            relationship_code=dependent.relationship_to_subscriber_code if dependent else "18",
-            providers=self._claim_providers(),
+            providers=providers,
             diagnoses=tuple(h.to_domain() for h in ci.health_care_code_information),
             onset_date=dates.symptom_date,
             admission_date=dates.admission_date,
@@ -481,12 +427,8 @@ class ProfessionalClaimRequest(OptumModel):
             condition_codes=tuple(
                 code for group in ci.condition_information or () for code in group.condition_codes
             ),
-            prior_authorization=supp.prior_authorization_number or "",
-            referral_number=supp.referral_number or "",
-            original_reference_number=supp.claim_control_number or "",
             related_causes=tuple(ci.related_causes_code or ()),
             auto_accident_state=ci.auto_accident_state_code or "",
-            delay_reason_code=ci.delay_reason_code or "",
             lines=tuple(line.to_domain(i) for i, line in enumerate(ci.service_lines, 1)),
         )
 
@@ -500,13 +442,7 @@ def _line_json(line: ServiceLine) -> dict[str, Any]:
         "procedureIdentifier": line.procedure_qualifier,
         "procedureCode": line.procedure_code,
     }
-    if line.modifiers:
-        svc["procedureModifiers"] = list(line.modifiers)
-    if line.description:
-        svc["description"] = line.description
-    svc["lineItemChargeAmount"] = fmt_decimal(line.charge)
-    svc["measurementUnit"] = line.unit_type
-    svc["serviceUnitCount"] = fmt_decimal(line.units)
+    service_amounts_json(line, svc)
     if line.place_of_service:
         svc["placeOfServiceCode"] = line.place_of_service
     if line.diagnosis_pointers:
@@ -514,64 +450,45 @@ def _line_json(line: ServiceLine) -> dict[str, Any]:
         svc["compositeDiagnosisCodePointers"] = {"diagnosisCodePointers": pointers}
     if line.emergency:
         svc["emergencyIndicator"] = "Y"
-    out: dict[str, Any] = {"assignedNumber": str(line.number)}
-    if line.service_date is not None:
-        out["serviceDate"] = fmt_date(line.service_date)
-    if line.service_date_end is not None:
-        out["serviceDateEnd"] = fmt_date(line.service_date_end)
+    out = line_head_json(line)
     out["professionalService"] = svc
-    if line.ndc or line.ndc_quantity is not None or line.ndc_unit:
-        drug = {"serviceIdQualifier": "N4", "nationalDrugCode": line.ndc}
-        if line.ndc_quantity is not None:
-            drug["nationalDrugUnitCount"] = fmt_decimal(line.ndc_quantity)
-        drug["measurementUnitCode"] = line.ndc_unit
+    drug = drug_json(line, qualifier=True)
+    if drug is not None:
         out["drugIdentification"] = drug
-    keys = {role: key for key, role in _LINE_PROVIDER_KEYS}
-    for provider in line.providers:
-        key = keys.get(provider.role)
-        if key is None or key in out:
-            continue  # a role the 2420 loops do not have, or a second one of a role
-        if provider.role is ProviderRole.SERVICE_FACILITY:
-            out[key] = _facility_json(provider)
-        else:
-            out[key] = provider_json(provider, provider_type=PROVIDER_TYPE_OF[provider.role])
+    line_providers_json(line.providers, _LINE_PROVIDER_KEYS, _provider_json, out)
     return out
 
 
+def _provider_json(provider: Provider) -> dict[str, str]:
+    if provider.role is ProviderRole.SERVICE_FACILITY:
+        return _facility_json(provider)
+    return provider_json(provider, provider_type=PROVIDER_TYPE_OF[provider.role])
+
+
 def _claim_information_json(claim: Claim) -> dict[str, Any]:
-    ci: dict[str, Any] = {
-        "claimFilingCode": claim.claim_filing_code,
-        "patientControlNumber": claim.patient_control_number,
-        "claimChargeAmount": fmt_decimal(claim.total_charge),
-        "placeOfServiceCode": claim.facility_code,
-        "claimFrequencyCode": claim.frequency_code,
-    }
+    ci = claim_information_head_json(claim)
     if claim.related_causes:
         ci["relatedCausesCode"] = list(claim.related_causes)
     if claim.auto_accident_state:
         ci["autoAccidentStateCode"] = claim.auto_accident_state
     if claim.delay_reason_code:
         ci["delayReasonCode"] = claim.delay_reason_code
-    dates = {
-        key: fmt_date(value)
-        for key, value in (
+    dates = dates_json(
+        (
             ("symptomDate", claim.onset_date),
             ("admissionDate", claim.admission_date),
             ("dischargeDate", claim.discharge_date),
         )
-        if value is not None
-    }
+    )
     if dates:
         ci["claimDateInformation"] = dates
-    supplemental = {
-        key: value
-        for key, value in (
+    supplemental = present(
+        (
             ("priorAuthorizationNumber", claim.prior_authorization),
             ("referralNumber", claim.referral_number),
             ("claimControlNumber", claim.original_reference_number),
         )
-        if value
-    }
+    )
     if supplemental:
         ci["claimSupplementalInformation"] = supplemental
     ci["healthCareCodeInformation"] = [
@@ -593,28 +510,12 @@ def professional_json(claim: Claim) -> dict[str, Any]:
 
     What the document has no place for is left out: see the package docstring for the list.
     """
-    out: dict[str, Any] = {"controlNumber": claim.control_number}
-    if claim.payer.identifier:
-        out["tradingPartnerServiceId"] = claim.payer.identifier
-    if claim.payer.name:
-        out["tradingPartnerName"] = claim.payer.name
+    out = request_head_json(claim)
     out["submitter"] = {"organizationName": claim.submitter.name}
     out["receiver"] = {"organizationName": claim.receiver.name}
-    subscriber: dict[str, Any] = {"paymentResponsibilityLevelCode": claim.payment_responsibility}
-    if claim.subscriber.member_id:
-        subscriber["memberId"] = claim.subscriber.member_id
-    subscriber.update(person_json(claim.subscriber, names_required=False))
-    out["subscriber"] = subscriber
+    out["subscriber"] = subscriber_json(claim, names_required=False)
     if claim.patient is not None:
-        dependent = person_json(claim.patient, names_required=True)
-        dependent["gender"] = claim.patient.sex
-        if claim.patient.member_id:
-            dependent["memberId"] = claim.patient.member_id
-        dependent["relationshipToSubscriberCode"] = claim.relationship_code
-        out["dependent"] = dependent
-    for key, role in _CLAIM_PROVIDER_KEYS:
-        provider = claim.provider(role)
-        if provider is not None:
-            out[key] = provider_json(provider, provider_type=PROVIDER_TYPE_OF[role])
+        out["dependent"] = dependent_json(claim, claim.patient, member_id=True)
+    claim_providers_json(claim, _CLAIM_PROVIDER_KEYS, _provider_json, out)
     out["claimInformation"] = _claim_information_json(claim)
     return out
