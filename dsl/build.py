@@ -12,9 +12,11 @@ from lark import Token, Tree
 from lark.tree import Meta
 
 from dsl import ast
-from dsl.diagnostics import Diagnostics, Span
+from dsl.diagnostics import Diagnostic, Diagnostics, Span
 from dsl.ir import AggKind, ArithOp, CmpOp
 from dsl.syntax import ParseResult, parse_expr
+
+HoleParser = Callable[[str, str, int, int, Any], Any]
 
 __all__ = ["RULE_CLAUSES", "run"]
 
@@ -272,8 +274,12 @@ class _Builder:
         return ast.Row(self.sp(meta), tuple(c[:-1]), fires, message)
 
     def decide_clause(self, meta: Meta, c: list[Any]) -> tuple[str, ast.Decide]:
-        rows = tuple(x for x in c if isinstance(x, ast.Row))
-        cols = tuple(x for x in c if not isinstance(x, ast.Row))
+        rows = [x for x in c if isinstance(x, ast.Row)]
+        cols = [x for x in c if not isinstance(x, ast.Row)]
+        return ("decide", self.decide_node(self.sp(meta), cols, rows))
+
+    def decide_node(self, span: Span, cols: list[ast.Expr], rows: list[ast.Row]) -> ast.Decide:
+        """A decision table (E108 for a row of the wrong width)."""
         for row in rows:
             if len(row.cells) != len(cols):
                 self.diags.error(
@@ -282,12 +288,19 @@ class _Builder:
                     f" {len(cols)} columns",
                     row.span,
                 )
-        return ("decide", ast.Decide(self.sp(meta), cols, rows))
+        return ast.Decide(span, tuple(cols), tuple(rows))
 
     # -- templates
     def template(self, tok: Token) -> ast.Template:
-        raw = str(tok)
-        span = self.tsp(tok)
+        return self.template_at(str(tok), self.tsp(tok))
+
+    def template_at(
+        self, raw: str, span: Span, hole_parser: HoleParser | None = None
+    ) -> ast.Template:
+        """The template of the string literal ``raw`` at ``span``.
+
+        ``hole_parser`` (the fast parser) is tried on a hole before Lark, which reports errors.
+        """
         parts: list[str | ast.Expr] = []
         body = raw[1:-1]
         pos = 0
@@ -305,6 +318,12 @@ class _Builder:
                     continue
                 # a string inside a hole is written with escaped quotes: {value_amount(\"48\")}
                 hole = m.group(1).replace('\\"', '"')
+                if hole_parser is not None:
+                    node = hole_parser(hole, self.file, span.line, hole_col, self)
+                    if node is not None:
+                        parts.append(node)
+                        pos = m.end()
+                        continue
                 tree = parse_expr(hole, self.file, span.line, hole_col, self.diags)
                 if tree is not None:
                     saved, self.shift = self.shift, (span.line, hole_col)
@@ -356,37 +375,55 @@ class _Builder:
 
     def pack_decl(self, meta: Meta, c: list[Any]) -> ast.PackDecl:
         clauses = [x for x in c[1:] if isinstance(x, ast.Clause)]
+        return self.pack_node(self.sp(meta), self.name(c[0]), clauses)
+
+    def pack_node(self, span: Span, name: ast.Name, clauses: list[ast.Clause]) -> ast.PackDecl:
+        """A pack header (E107, E109, E110)."""
         self._check_clauses(clauses, PACK_CLAUSES, "a pack header")
-        return ast.PackDecl(self.sp(meta), self.name(c[0]), tuple(clauses))
+        return ast.PackDecl(span, name, tuple(clauses))
 
     def table_decl(self, meta: Meta, c: list[Any]) -> ast.TableDecl:
         clauses = [x for x in c[2:] if isinstance(x, ast.Clause)]
+        return self.table_node(self.sp(meta), self.name(c[0]), self.name(c[1]), clauses)
+
+    def table_node(
+        self, span: Span, name: ast.Name, kind: ast.Name, clauses: list[ast.Clause]
+    ) -> ast.TableDecl:
+        """A table declaration (E107, E109, E110)."""
         self._check_clauses(clauses, TABLE_CLAUSES, "a table")
-        return ast.TableDecl(self.sp(meta), self.name(c[0]), self.name(c[1]), tuple(clauses))
+        return ast.TableDecl(span, name, kind, tuple(clauses))
 
     def rule_decl(self, meta: Meta, c: list[Any]) -> ast.RuleDecl:
         rid = self.name(c[0])
-        title = self._string_lit(c[1]) if c[1] is not None else None
+        # The title is optional (``STRING?``) and Lark adds no placeholder for it: the second child
+        # is the title only when it is a STRING token, else it is the first rule part.
+        has_title = isinstance(c[1], Token) and c[1].type == "STRING" if len(c) > 1 else False
+        title = self._string_lit(c[1]) if has_title else None
+        return self.rule_node(self.sp(meta), rid, title, c[2:] if has_title else c[1:])
+
+    def rule_node(
+        self,
+        span: Span,
+        rid: ast.Name,
+        title: ast.Literal | None,
+        rule_parts: list[Any],
+        hole_parser: HoleParser | None = None,
+    ) -> ast.RuleDecl:
+        """A rule: clauses, ``when`` / ``decide`` (E107-E110), its message template."""
         clauses: list[ast.Clause] = []
         when: ast.Expr | None = None
         decide: ast.Decide | None = None
         order: list[str] = []
         templates: list[tuple[str, ast.Template]] = []
-        span = self.sp(meta)
-        for part in c[2:]:
+        for part in rule_parts:
             if isinstance(part, ast.Clause):
                 clauses.append(part)
                 order.append(part.name.text)
                 if part.name.text == "message" and isinstance(part.value, ast.Strings):
-                    tok = Token("STRING", part.value.items[0].raw)
-                    s = part.value.items[0].span
-                    tok.line, tok.column, tok.end_line, tok.end_column = (
-                        s.line,
-                        s.column,
-                        s.end_line,
-                        s.end_column,
+                    first = part.value.items[0]
+                    templates.append(
+                        ("message", self.template_at(first.raw, first.span, hole_parser))
                     )
-                    templates.append(("message", self.template(tok)))
             elif isinstance(part, tuple):
                 kind, node = part
                 if (kind == "when" and when is not None) or (
@@ -417,8 +454,19 @@ class _Builder:
         return c
 
 
+def fast_build(text: str, file: str) -> tuple[ast.File, list[Diagnostic]]:
+    """The AST and build diagnostics from the fast parser; raises ``_parser.Reject``."""
+    from dsl import _parser
+
+    sink = Diagnostics()
+    return _parser.parse_file(text, file, _Builder(file, sink)), sink.items
+
+
 def run(parsed: ParseResult, diags: Diagnostics) -> ast.File:
     """Build the AST of every item that parsed."""
+    if parsed.ast is not None:  # the fast parser built it in stage 1; report what it found
+        diags.items.extend(parsed.deferred)
+        return parsed.ast
     builder = _Builder(parsed.file, diags)
     items: list[ast.Item] = []
     for tree in parsed.trees:

@@ -16,7 +16,8 @@ from functools import cache
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
-from dsl.diagnostics import Diagnostics, Span
+from dsl import ast
+from dsl.diagnostics import Diagnostic, Diagnostics, Span
 
 __all__ = ["ParseResult", "parse_expr", "run"]
 
@@ -52,6 +53,10 @@ class ParseResult:
     file: str
     trees: tuple[Tree[Token], ...]
     comments: tuple[Token, ...]
+    # set when the fast parser (dsl._parser) accepted the text: the AST, and the build stage's
+    # diagnostics found while building it (reported by the build stage)
+    ast: ast.File | None = None
+    deferred: tuple[Diagnostic, ...] = ()
 
 
 # clause names that start a line; a condition cut short swallows them as a field name
@@ -94,8 +99,21 @@ def _parse_one(text: str) -> Tree[Token]:
     return _parser().parse(text, start="start")
 
 
-def run(text: str, file: str, diags: Diagnostics) -> ParseResult:
-    """Parse ``text``; never raises.  Syntax errors are appended to ``diags``."""
+def run(text: str, file: str, diags: Diagnostics, *, fast: bool = True) -> ParseResult:
+    """Parse ``text``; never raises.  Syntax errors are appended to ``diags``.
+
+    The fast parser is tried first (``fast=False``: Lark only); whatever it does not accept,
+    syntax errors included, goes to Lark.
+    """
+    if fast:
+        from dsl import _parser, build
+
+        try:
+            tree, deferred = build.fast_build(text, file)
+        except _parser.Reject:
+            pass
+        else:
+            return ParseResult(text, file, (), (), tree, tuple(deferred))
     comments: list[Token] = []
     _local.comments = comments
     try:
