@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from claims.model import Claim, Diagnosis, ServiceLine
 from dsl.ir import FieldInfo, FieldRoot, ValueType
-from engine.values import MISS, SCALE, date_to_days, encode_number, field_value
+from engine.values import MISS, SCALE, date_to_days, encode_number, field_accessor
 
 __all__ = ["GROUP_CLAIM", "ClaimBatch", "Interner"]
 
@@ -318,23 +318,17 @@ def _stack(arrays: list[I64], n: int) -> I64:
 def _values(
     claims: tuple[Claim, ...], info: FieldInfo, objs: Sequence[object], owners: Sequence[int]
 ) -> list[object]:
-    if info.root in (FieldRoot.LINE, FieldRoot.DIAGNOSIS) and not info.derived:
-        if len(info.attribute) == 1:
-            attr = info.attribute[0]
-            raw = [getattr(o, attr) for o in objs]
-            if raw and isinstance(raw[0], Enum):
-                return [str(v.value) if isinstance(v, Enum) else v for v in raw]
-            return raw
-        return [
-            field_value(claims[owner], info, o)  # type: ignore[arg-type]
-            for o, owner in zip(objs, owners, strict=True)
-        ]
+    line_or_dx = info.root in (FieldRoot.LINE, FieldRoot.DIAGNOSIS)
+    if line_or_dx and not info.derived and len(info.attribute) == 1:
+        attr = info.attribute[0]
+        raw = [getattr(o, attr) for o in objs]
+        if raw and isinstance(raw[0], Enum):
+            return [str(v.value) if isinstance(v, Enum) else v for v in raw]
+        return raw
+    get = field_accessor(info)
     if info.root in (FieldRoot.LINE, FieldRoot.DIAGNOSIS):
-        return [
-            field_value(claims[owner], info, o)  # type: ignore[arg-type]
-            for o, owner in zip(objs, owners, strict=True)
-        ]
-    return [field_value(c, info) for c in claims]
+        return [get(claims[owner], o) for o, owner in zip(objs, owners, strict=True)]
+    return [get(c, None) for c in claims]
 
 
 def encode_date(d: date | None) -> int:

@@ -15,12 +15,21 @@ from datetime import date
 
 import numpy as np
 
-from engine.batch import ClaimBatch
+from dsl.ir import Scope
+from engine.batch import I64, ClaimBatch
 from engine.compiled import CompiledPack
 from engine.edits import Edit
 from engine.kernels import run_pack
-from engine.reference import Finding, claim_date, finish, pack_applies, rule_findings
-from engine.values import MISS, date_to_days, window_contains
+from engine.materialize import EditTemplate, PackTemplates
+from engine.pack import PackData
+from engine.reference import (
+    Finding,
+    _apply_relations,
+    claim_date,
+    pack_applies,
+    rule_findings,
+)
+from engine.values import date_to_days, window_contains
 
 __all__ = ["evaluate", "findings"]
 
@@ -53,6 +62,18 @@ def findings(
     pack: CompiledPack, pack_pos: int, batch: ClaimBatch, *, as_of: date | None = None
 ) -> list[Finding]:
     """Findings (before relations) of one pack on a batch."""
+    rows, out = _pack_rows(pack, pack_pos, batch, as_of)
+    kernel = [Finding(c, pack_pos, r, b, i, j) for c, r, b, i, j in rows.tolist()]
+    return kernel + out
+
+
+def _pack_rows(
+    pack: CompiledPack, pack_pos: int, batch: ClaimBatch, as_of: date | None
+) -> tuple[I64, list[Finding]]:
+    """Kernel findings as rows ``(claim, rule, branch, item, other)``, and reference findings.
+
+    The reference evaluator runs the fallback rules and the claims the kernel could not finish.
+    """
     _check(pack, batch)
     n = batch.n_claims
     kinds = pack.data.claim_kinds
@@ -61,6 +82,7 @@ def findings(
     dates = batch.first_date if as_of is None else np.full(n, date_to_days(as_of), dtype=np.int64)
     redo = np.zeros(n, dtype=np.int64)
     out: list[Finding] = []
+    rows = np.zeros((0, 5), dtype=np.int64)
     if pack.kernel_rules and n:
         B = _batch_arrays(batch)
         S = batch.interner.string_arrays()
@@ -85,9 +107,6 @@ def findings(
         rows = rows[:got]
         if redo.any():
             rows = rows[redo[rows[:, 0]] == 0]
-        rb_off = pack.P[3]
-        out.extend(Finding(c, pack_pos, r, b, i, j) for c, r, b, i, j in rows.tolist())
-        del rb_off
     data = pack.data
     again = np.flatnonzero((redo != 0) | (batch.inexact & applies))
     for c in again.tolist():
@@ -107,7 +126,45 @@ def findings(
             for rule in rules:
                 if window_contains(rule.effective_from, rule.effective_until, on):
                     out.extend(rule_findings(data, pack_pos, rule, claim, c, on))
-    return out
+    return rows, out
+
+
+_TEMPLATES: dict[int, tuple[PackData, PackTemplates]] = {}
+
+
+def _templates(data: PackData) -> PackTemplates:
+    hit = _TEMPLATES.get(id(data))
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    if len(_TEMPLATES) > 64:
+        _TEMPLATES.clear()
+    t = PackTemplates(data)
+    _TEMPLATES[id(data)] = (data, t)  # holds ``data``: its id is not reused while cached
+    return t
+
+
+def _ordered(data: Sequence[PackData], rows: I64) -> I64:
+    """Rows ``(claim, pack, rule, branch, item, other)`` deduplicated, in edit order.
+
+    The order is :func:`engine.reference.finish`'s: claim, pack, line, rule, other line, diagnosis.
+    """
+    if rows.shape[0] == 0:
+        return rows
+    scopes = [np.array([int(r.scope) for r in d.rules.rules], dtype=np.int64) for d in data]
+    base = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum([s.shape[0] for s in scopes], out=base[1:])
+    scope = np.concatenate(scopes)[base[rows[:, 1]] + rows[:, 2]]
+    item = rows[:, 4]
+    on_line = (scope == int(Scope.LINE)) | (scope == int(Scope.LINE_PAIR))
+    line_key = np.where(on_line, item + 1, 0)
+    dx_key = np.where(scope == int(Scope.DIAGNOSIS), item, -1)
+    order = np.lexsort(
+        (rows[:, 3], dx_key, rows[:, 5], rows[:, 2], line_key, rows[:, 1], rows[:, 0])
+    )
+    rows = rows[order]
+    keep = np.ones(rows.shape[0], dtype=np.bool_)
+    keep[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    return rows[keep]
 
 
 def evaluate(
@@ -116,12 +173,49 @@ def evaluate(
     *,
     as_of: date | None = None,
     explain: bool = False,
+    index_base: int = 0,
 ) -> list[Edit]:
-    """Edits of ``packs`` on ``batch`` in stable order (claim, pack, line, rule index)."""
-    found: list[Finding] = []
+    """Edits of ``packs`` on ``batch`` in stable order (claim, pack, line, rule index).
+
+    Edits are numbered ``index_base + `` the claim's position in the batch.
+    """
+    parts: list[I64] = []
+    extra: list[Finding] = []
     for p, pack in enumerate(packs):
-        found.extend(findings(pack, p, batch, as_of=as_of))
-    return finish([p.data for p in packs], batch.claims, found, as_of=as_of, explain=explain)
-
-
-_ = MISS
+        rows, more = _pack_rows(pack, p, batch, as_of)
+        if rows.shape[0]:
+            col = np.full((rows.shape[0], 1), p, dtype=np.int64)
+            parts.append(np.hstack((rows[:, :1], col, rows[:, 1:])))
+        extra.extend(more)
+    if extra:
+        parts.append(
+            np.array(
+                [(f.claim, f.pack, f.rule, f.branch, f.item, f.other) for f in extra],
+                dtype=np.int64,
+            ).reshape(-1, 6)
+        )
+    found = np.concatenate(parts) if parts else np.zeros((0, 6), dtype=np.int64)
+    data = [p.data for p in packs]
+    if any(d.rules.relations for d in data):
+        kept = _apply_relations(data, [Finding(*r) for r in found.tolist()])
+        found = np.array(
+            [(f.claim, f.pack, f.rule, f.branch, f.item, f.other) for f in kept], dtype=np.int64
+        ).reshape(-1, 6)
+    found = _ordered(data, found)
+    templates = [_templates(d) for d in data]
+    claims = batch.claims
+    out: list[Edit] = []
+    append = out.append
+    if explain:
+        for c, p, r, b, i, j in found.tolist():
+            f = Finding(c + index_base, p, r, b, i, j)
+            append(templates[p].explained(claims[c], f, as_of=as_of))
+        return out
+    cache: dict[tuple[int, int, int], EditTemplate] = {}
+    for c, p, r, b, i, j in found.tolist():
+        key = (p, r, b)
+        t = cache.get(key)
+        if t is None:
+            t = cache[key] = templates[p].template(r, b)
+        append(t.edit(claims[c], c + index_base, i, j, as_of))
+    return out

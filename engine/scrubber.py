@@ -75,7 +75,10 @@ class Scrubber:
                 edits = reference_evaluate(chosen, chunk, as_of=as_of, explain=explain)
             else:
                 batch = ClaimBatch.build(chunk, self._fields.values(), self.interner)
-                edits = evaluate(chosen, batch, as_of=as_of, explain=explain)
+                edits = evaluate(chosen, batch, as_of=as_of, explain=explain, index_base=start)
+                for e in edits:
+                    out[e.claim_index].append(e)
+                continue
             for e in edits:
                 out[start + e.claim_index].append(
                     replace(e, claim_index=start + e.claim_index) if start else e

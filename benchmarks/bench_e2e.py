@@ -1,0 +1,153 @@
+"""End-to-end throughput: ``claimscrub scrub FILE.837 --format jsonl -o OUT`` in a subprocess.
+
+Small by default (2,000 service lines: a smoke test); ``CLAIMSCRUB_BENCH_FULL=1`` generates a
+1,000,000-line 837P (200,000 claims of 5 lines) and scrubs it with every bundled pack.  Printed (run
+with ``-s``): lines/s over the child's CPU time and over wall time, peak RSS of the child
+(``RUSAGE_CHILDREN.ru_maxrss``), the share of claims with edits and edits per claim.
+
+Goal (issue 4, item 4): >= 300,000 lines/s end to end on 2 cores, peak memory independent of the
+file size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claims.model import (
+    Claim,
+    ClaimKind,
+    Diagnosis,
+    DiagnosisRole,
+    Party,
+    Person,
+    Provider,
+    ProviderRole,
+    ServiceLine,
+)
+from claims.x12 import WriteOptions, write_x12
+
+FULL = os.environ.get("CLAIMSCRUB_BENCH_FULL") == "1"
+N_LINES = 1_000_000 if FULL else 2_000
+LINES_PER_CLAIM = 5
+WRITE_CHUNK = 5_000  # claims per interchange: the file is several interchanges, as in real feeds
+
+# Office visits, labs, an ECG, a drug: common professional codes; a few claims get an odd one.
+CODES = ("99213", "99214", "87070", "85025", "93000", "36415", "80053", "J1100", "99203", "71046")
+ODD = ("A0425", "A0429", "97110")  # ambulance mileage / transport, therapy: pack rules fire
+DX = ("E119", "I10", "E785", "Z0000", "J069", "M545", "R509", "K219", "E1165", "F329")
+
+
+def make_claims(first: int, n_claims: int) -> list[Claim]:
+    """Claims ``first .. first + n_claims - 1``: mostly clean, about a fifth with a defect."""
+    billing = Provider(ProviderRole.BILLING, "1234567893", "207Q00000X", "2", "CLINIC", "", "1")
+    rendering = Provider(ProviderRole.RENDERING, "1999996666", "", "1", "SMITH", "ANN")
+    out = []
+    for i in range(first, first + n_claims):
+        defect = i % 23  # 0..22: a few kinds of defect on a few claims each
+        lines = tuple(
+            ServiceLine(
+                number=j + 1,
+                charge=Decimal(10 + (i * 7 + j * 13) % 490),
+                units=Decimal(1 + j % 3) + (40 if defect == 1 and j == 0 else 0),
+                procedure_code=ODD[i % len(ODD)] if defect == 2 and j == 1 else CODES[(i + j) % 10],
+                modifiers=("25",) if j == 0 and i % 3 == 0 else (),
+                service_date=date(2024, 1 + i % 12, 1 + (i + j) % 28),
+                diagnosis_pointers=(1, 2) if j % 2 else (1,),
+            )
+            for j in range(LINES_PER_CLAIM)
+        )
+        total = sum((ln.charge for ln in lines), Decimal(0)) + (5 if defect == 3 else 0)
+        out.append(
+            Claim(
+                kind=ClaimKind.PROFESSIONAL,
+                control_number=f"{1 + i // WRITE_CHUNK:04d}",
+                patient_control_number=f"PCN{i:08d}",
+                total_charge=total,
+                facility_code="11",
+                frequency_code="1",
+                claim_filing_code="CI",
+                payer=Party("ACME HEALTH", "60054"),
+                submitter=Party("CLINIC BILLING", "S1"),
+                receiver=Party("CLEARINGHOUSE", "R1"),
+                subscriber=Person(
+                    f"LAST{i % 997}",
+                    f"FIRST{i % 101}",
+                    member_id=f"M{i:09d}",
+                    birth_date=date(1940 + i % 60, 1 + i % 12, 1 + i % 28),
+                    sex="MF"[i % 2],
+                ),
+                providers=(billing, rendering),
+                diagnoses=(
+                    Diagnosis(DX[i % len(DX)], DiagnosisRole.PRINCIPAL),
+                    Diagnosis("E11" if defect == 4 else DX[(i + 3) % len(DX)], DiagnosisRole.OTHER),
+                ),
+                lines=lines,
+            )
+        )
+    return out
+
+
+def write_file(path: Path, n_lines: int) -> None:
+    """An 837P of ``n_lines`` service lines, one interchange per WRITE_CHUNK claims."""
+    n_claims = n_lines // LINES_PER_CLAIM
+    opts = WriteOptions(timestamp=datetime(2024, 1, 1))
+    with path.open("wb") as f:
+        for start in range(0, n_claims, WRITE_CHUNK):
+            f.write(write_x12(make_claims(start, min(WRITE_CHUNK, n_claims - start)), opts))
+            f.write(b"\n")
+
+
+@pytest.fixture(scope="module")
+def x12_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("e2e") / "claims.837"
+    t0 = time.perf_counter()
+    write_file(path, N_LINES)
+    size = path.stat().st_size / 1e6
+    print(f"\ngenerated {N_LINES:,} lines ({size:.1f} MB) in {time.perf_counter() - t0:.1f}s")
+    return path
+
+
+def _scrub(src: Path, out: Path) -> tuple[float, float, int]:
+    """(child CPU seconds, wall seconds, child peak RSS in KiB) of one ``claimscrub scrub``."""
+    exe = Path(sys.executable).with_name("claimscrub")
+    cmd = [str(exe), "scrub", str(src), "--format", "jsonl", "-o", str(out), "--fail-on", "never"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall, after.ru_maxrss
+
+
+def test_e2e_scrub(x12_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    runs = [_scrub(x12_file, out) for _ in range(2 if FULL else 1)]
+    cpu = min(r[0] for r in runs)
+    wall = min(r[1] for r in runs)
+    rss = max(r[2] for r in runs)
+    n_claims = n_edited = n_edits = 0
+    with out.open(encoding="utf-8") as f:
+        for row in f:
+            env: dict[str, Any] = json.loads(row)
+            n_claims += 1
+            n_edited += env["status"] == "EDITS"
+            n_edits += len(env["errors"])
+    assert n_claims == N_LINES // LINES_PER_CLAIM
+    print(
+        f"e2e scrub: {N_LINES:,} lines, {n_claims:,} claims, {n_edited / n_claims:.1%} with edits "
+        f"({n_edits / max(n_edited, 1):.1f} edits per edited claim): "
+        f"{N_LINES / cpu:,.0f} lines/s CPU ({cpu:.2f}s, includes startup), "
+        f"{N_LINES / wall:,.0f} lines/s wall ({wall:.2f}s), peak RSS {rss / 1024:.0f} MB"
+    )
