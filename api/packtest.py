@@ -14,6 +14,11 @@ overrides apply to; a case may instead give a whole Optum JSON claim under ``jso
 lists *every* edit the case expects from the pack (rule id and 1-based line positions), so an
 unexpected extra edit fails the case as much as a missing one.
 
+A case may set ``as_of: 2025-01-01`` (rules and table rows selected as of that date) and
+``processing_date: 2025-06-01``: the value of ``processing_date()`` in the rules (the date the claim
+is processed).  Without it the processing date is missing, so rules that use it (timely filing,
+future dates of service) stay silent: cases never depend on the day they run.
+
 Why a compact form: a full Optum claim is ~60 lines of JSON; a case should show only what makes the
 rule fire or stay silent, so a reviewer sees the point of the case at a glance.
 """
@@ -190,6 +195,7 @@ class Case(_Strict):
     claim: dict[str, Any] | None = None
     json_claim: dict[str, Any] | None = Field(default=None, alias="json")
     as_of: date | None = None
+    processing_date: date | None = None  # processing_date() in the rules; default: missing
     want: list[ExpectedEdit] = []
 
 
@@ -533,7 +539,8 @@ def build_claim(case: Case, base: Mapping[str, Any] | None, kind: str) -> Claim:
 
 # --- running ----------------------------------------------------------------------------------
 
-Scrub = Callable[[Sequence[Claim], date | None], list[list[ExpectedEdit]]]
+Scrub = Callable[[Sequence[Claim], date | None, date | None], list[list[ExpectedEdit]]]
+"""``(claims, as_of, processing_date) -> edits per claim``."""
 
 
 def compile_checked(pack_dir: Path) -> tuple[PackManifest, CompiledRules, tuple[Diagnostic, ...]]:
@@ -559,12 +566,16 @@ def engine_scrub(pack_dir: Path, evaluator: Evaluator = "numba") -> Scrub:
     """A scrub function over this one pack with the engine's ``Scrubber`` (built on first use)."""
     made: list[Any] = []
 
-    def scrub(claims: Sequence[Claim], as_of: date | None) -> list[list[ExpectedEdit]]:
+    def scrub(
+        claims: Sequence[Claim], as_of: date | None, processing_date: date | None = None
+    ) -> list[list[ExpectedEdit]]:
         if not made:
             from engine.scrubber import Scrubber
 
             made.append(Scrubber.from_directories([pack_dir]))
-        results = made[0].scrub(list(claims), as_of=as_of, evaluator=evaluator)
+        results = made[0].scrub(
+            list(claims), as_of=as_of, evaluator=evaluator, processing_date=processing_date
+        )
         return [
             [
                 ExpectedEdit(rule=e.rule_id, lines=tuple(e.lines), diagnosis=e.diagnosis or None)
@@ -598,7 +609,8 @@ def run_pack(
                 CaseResult(manifest.name, case.name, file, False, expected, (), f"bad claim: {exc}")
             )
             continue
-        actual = tuple(sorted(scrub_fn([claim], case.as_of)[0], key=_edit_key))
+        edits = scrub_fn([claim], case.as_of, case.processing_date)[0]
+        actual = tuple(sorted(edits, key=_edit_key))
         results.append(
             CaseResult(
                 manifest.name,

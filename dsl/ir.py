@@ -27,6 +27,9 @@ Evaluation model (what both the Numba engine and the reference evaluator impleme
   plain ``when`` rule has exactly one firing branch; a decision table has one branch per row.
 * A rule applies to a claim when the claim's first date of service lies in
   ``[effective_from, effective_until]`` (both inclusive, ``None`` = open).
+* ``processing_date()`` (:attr:`BuiltinId.PROCESSING_DATE`) is the date the claim is being
+  scrubbed (processed / received).  It is an argument of evaluation, the same for every claim of
+  one call, and never read from the clock; when the caller passes none it is missing.
 * Relations (no numeric salience): if rule A ``supersedes`` rule B, an edit of A on a subject
   suppresses B's edit on the same subject (same line / diagnosis / claim).  ``A excludes B`` says
   the two are alternatives that never both report on one subject; when both fire, A's edit is kept.
@@ -211,6 +214,8 @@ class BuiltinId(IntEnum):
     LENGTH = 5  # length(code|text) -> number of characters
     ADD_DAYS = 6  # add_days(date, number) -> date
     VALUE_AMOUNT = 7  # value_amount(code) -> money: amount of the claim's first value code ``code``
+    PROCESSING_DATE = 8  # processing_date() -> date: the date the claim is scrubbed (an argument
+    # of evaluation, never the clock); missing when the caller gives none
 
 
 class TableKind(IntEnum):

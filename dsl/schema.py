@@ -5,6 +5,9 @@ Names are the dataclass field names (``line.procedure_code`` is ``ServiceLine.pr
 ``claim.first_service_date`` are derived.  Field ids are positions in ``DEFAULT_SCHEMA.fields``
 and are stable: new fields are appended (``_APPENDED``, after every original group).
 
+``claim.payer_id`` is ``Claim.payer.identifier`` (the payer's id: Optum ``tradingPartnerServiceId``,
+X12 2010BB NM109), a code, so a per-payer table can be keyed by it.
+
 Record collections read as code sets: ``claim.value_codes``, ``claim.occurrence_codes`` and
 ``claim.occurrence_spans`` are the ``.code`` of each ``CodeAmount`` / ``CodeDate`` / ``CodeSpan``.
 """
@@ -122,7 +125,12 @@ _APPENDED: Final[tuple[tuple[str, FieldRoot, ValueType, str], ...]] = (
     ("claim.value_codes", FieldRoot.CLAIM, T.CODE_SET, "value codes (HI*BE), codes only"),
     ("claim.occurrence_codes", FieldRoot.CLAIM, T.CODE_SET, "occurrence codes (HI*BH)"),
     ("claim.occurrence_spans", FieldRoot.CLAIM, T.CODE_SET, "occurrence span codes (HI*BI)"),
+    ("claim.payer_id", FieldRoot.CLAIM, T.CODE, "payer identifier (2010BB NM109)"),
 )
+_ATTRIBUTE_PATHS: Final[Mapping[str, tuple[str, ...]]] = {
+    "claim.payer_id": ("payer", "identifier"),
+}
+"""Appended fields whose attribute path differs from their name (``Claim.payer.identifier``)."""
 
 ROOT_PREFIX: Final[Mapping[FieldRoot, str]] = {
     FieldRoot.CLAIM: "claim",
@@ -162,7 +170,8 @@ def _build_fields() -> tuple[FieldInfo, ...]:
     for attr, typ in _DX:
         add(f"dx.{attr}", FieldRoot.DIAGNOSIS, attr, typ)
     for name, root, typ, doc in _APPENDED:
-        add(name, root, name.split(".", 1)[1], typ, doc=doc)
+        path = _ATTRIBUTE_PATHS.get(name, (name.split(".", 1)[1],))
+        out.append(FieldInfo(len(out), name, root, path, typ, False, "", doc))
     return tuple(out)
 
 
@@ -208,6 +217,7 @@ BUILTINS: Final[tuple[BuiltinInfo, ...]] = (
     BuiltinInfo(BuiltinId.LENGTH, "length", (T.CODE,), T.NUMBER),
     BuiltinInfo(BuiltinId.ADD_DAYS, "add_days", (T.DATE, T.NUMBER), T.DATE),
     BuiltinInfo(BuiltinId.VALUE_AMOUNT, "value_amount", (T.CODE,), T.MONEY),
+    BuiltinInfo(BuiltinId.PROCESSING_DATE, "processing_date", (), T.DATE),
 )
 BUILTINS_BY_NAME: Final[Mapping[str, BuiltinInfo]] = {b.name: b for b in BUILTINS}
 assert [b.id for b in BUILTINS] == list(BuiltinId)

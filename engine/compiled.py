@@ -647,7 +647,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
         ),
         L=L,
         T=tables.T,
-        I=(valid, billable, arr([0 if icd is None else 1])),
+        I=(valid, billable, arr([0 if icd is None else 1, MISS])),
         fields_needed=tuple(pack.rules.fields[f] for f in sorted(em.fields)),
         fallback_rules=tuple(fallback),
         kernel_rules=tuple(kernel),

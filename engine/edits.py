@@ -139,6 +139,8 @@ def optum_path(claim: Claim, info: FieldInfo, line: int = -1, dx: int = -1) -> s
     """The Optum JSON path of field ``info`` (on line position ``line`` / diagnosis ``dx``)."""
     attr = info.attribute[-1] if info.attribute else ""
     root = info.root
+    if info.attribute == ("payer", "identifier"):
+        return "tradingPartnerServiceId"
     if root is FieldRoot.CLAIM:
         return "claimInformation." + _CLAIM.get(attr, attr)
     if root is FieldRoot.SUBSCRIBER:

@@ -6,6 +6,10 @@ Python for the findings only (:func:`engine.reference.finish`), so clean claims 
 Rules the kernel cannot evaluate (``CompiledPack.fallback_rules``) and claims whose numbers do not
 fit
 the fixed-point encoding go through the reference evaluator.
+
+``processing_date`` (the value of ``processing_date()``) is an argument: the engine never reads the
+clock.  It reaches the kernel as a per-call scalar in the ``I`` group (see :mod:`engine.kernels`),
+so a new date never compiles anything.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from engine.reference import (
     pack_applies,
     rule_findings,
 )
-from engine.values import date_to_days, window_contains
+from engine.values import MISS, date_to_days, window_contains
 
 __all__ = ["evaluate", "findings"]
 
@@ -59,16 +63,25 @@ def _check(pack: CompiledPack, batch: ClaimBatch) -> None:
 
 
 def findings(
-    pack: CompiledPack, pack_pos: int, batch: ClaimBatch, *, as_of: date | None = None
+    pack: CompiledPack,
+    pack_pos: int,
+    batch: ClaimBatch,
+    *,
+    as_of: date | None = None,
+    processing_date: date | None = None,
 ) -> list[Finding]:
     """Findings (before relations) of one pack on a batch."""
-    rows, out = _pack_rows(pack, pack_pos, batch, as_of)
+    rows, out = _pack_rows(pack, pack_pos, batch, as_of, processing_date)
     kernel = [Finding(c, pack_pos, r, b, i, j) for c, r, b, i, j in rows.tolist()]
     return kernel + out
 
 
 def _pack_rows(
-    pack: CompiledPack, pack_pos: int, batch: ClaimBatch, as_of: date | None
+    pack: CompiledPack,
+    pack_pos: int,
+    batch: ClaimBatch,
+    as_of: date | None,
+    processing_date: date | None = None,
 ) -> tuple[I64, list[Finding]]:
     """Kernel findings as rows ``(claim, rule, branch, item, other)``, and reference findings.
 
@@ -94,11 +107,16 @@ def _pack_rows(
             np.zeros(64, dtype=np.int64),
         )
         cap = max(4096, batch.n_lines + n)
+        pdays = MISS if processing_date is None else date_to_days(processing_date)
+        icd_valid, icd_billable, env = pack.I
+        env = env.copy()
+        env[1] = pdays
+        I = (icd_valid, icd_billable, env)  # noqa: E741 (the kernels' name for the group)
         while True:
             rows = np.zeros((cap, 5), dtype=np.int64)
             redo[:] = 0
             got = run_pack(
-                pack.P, pack.X, active, dates, batch.line_code, B, S, pack.L, pack.T, pack.I,
+                pack.P, pack.X, active, dates, batch.line_code, B, S, pack.L, pack.T, I,
                 work, rows, redo,
             )  # fmt: skip
             if got <= cap:
@@ -116,7 +134,7 @@ def _pack_rows(
             if rule.index in pack.fallback_rules:
                 continue
             if window_contains(rule.effective_from, rule.effective_until, on):
-                out.extend(rule_findings(data, pack_pos, rule, claim, c, on))
+                out.extend(rule_findings(data, pack_pos, rule, claim, c, on, processing_date))
     if pack.fallback_rules:
         rules = [data.rules.rules[i] for i in pack.fallback_rules]
         for c, claim in enumerate(batch.claims):
@@ -125,7 +143,7 @@ def _pack_rows(
             on = claim_date(claim, as_of)
             for rule in rules:
                 if window_contains(rule.effective_from, rule.effective_until, on):
-                    out.extend(rule_findings(data, pack_pos, rule, claim, c, on))
+                    out.extend(rule_findings(data, pack_pos, rule, claim, c, on, processing_date))
     return rows, out
 
 
@@ -174,15 +192,17 @@ def evaluate(
     as_of: date | None = None,
     explain: bool = False,
     index_base: int = 0,
+    processing_date: date | None = None,
 ) -> list[Edit]:
     """Edits of ``packs`` on ``batch`` in stable order (claim, pack, line, rule index).
 
-    Edits are numbered ``index_base + `` the claim's position in the batch.
+    Edits are numbered ``index_base + `` the claim's position in the batch.  ``processing_date``
+    is the value of ``processing_date()`` for every claim (missing when None).
     """
     parts: list[I64] = []
     extra: list[Finding] = []
     for p, pack in enumerate(packs):
-        rows, more = _pack_rows(pack, p, batch, as_of)
+        rows, more = _pack_rows(pack, p, batch, as_of, processing_date)
         if rows.shape[0]:
             col = np.full((rows.shape[0], 1), p, dtype=np.int64)
             parts.append(np.hstack((rows[:, :1], col, rows[:, 1:])))
@@ -209,7 +229,9 @@ def evaluate(
     if explain:
         for c, p, r, b, i, j in found.tolist():
             f = Finding(c + index_base, p, r, b, i, j)
-            append(templates[p].explained(claims[c], f, as_of=as_of))
+            append(
+                templates[p].explained(claims[c], f, as_of=as_of, processing_date=processing_date)
+            )
         return out
     cache: dict[tuple[int, int, int], EditTemplate] = {}
     for c, p, r, b, i, j in found.tolist():
@@ -217,5 +239,5 @@ def evaluate(
         t = cache.get(key)
         if t is None:
             t = cache[key] = templates[p].template(r, b)
-        append(t.edit(claims[c], c + index_base, i, j, as_of))
+        append(t.edit(claims[c], c + index_base, i, j, as_of, processing_date))
     return out

@@ -15,7 +15,10 @@ Array groups (all int64 unless noted):
   the interned id ``k < dir_n[t]``; ``dir_at[t] == -1``: no directory, bisect all rows), then
   ``bits_at, bits_mask, bits (uint8)``: for two-key tables a one-bit-per-hash membership filter
   (``bits_at[t] == -1``: none) that rejects most absent pairs with one memory access
-* ``I`` ICD-10-CM: ``valid ids (sorted), billable ids (sorted), has_data (length 1)``
+* ``I`` ICD-10-CM and per-call scalars: ``valid ids (sorted), billable ids (sorted), env`` where
+  ``env`` (length 2) is ``[has ICD-10-CM data (0/1), processing date (day number or MISS)]``; the
+  compiled pack holds ``env`` with a missing date, :mod:`engine.evaluate` passes a copy with the
+  call's processing date (a value, not a new specialisation)
 * ``P`` program: ``code (n, 6) int64, branch_pc, branch_fires, rule_branch_off, rule_lo, rule_hi``
 * ``X`` rule index: ``claim_rules, dx_rules, line_always, pair_always, cand_off, cand_rules,
   pair_cand_off, pair_cand_rules``
@@ -298,9 +301,24 @@ def _in_ranges(
 
 @njit(cache=True, nogil=True, inline="always")
 def _call(
-    builtin: int, stack: Any, sp: int, sbytes: Any, soff: Any, valid: Any, billable: Any, has: int
+    builtin: int,
+    stack: Any,
+    sp: int,
+    sbytes: Any,
+    soff: Any,
+    valid: Any,
+    billable: Any,
+    has: int,
+    pdate: int,
 ) -> int:
-    """Apply built-in ``builtin`` to the top of the stack; returns the new stack pointer."""
+    """Apply built-in ``builtin`` to the top of the stack; returns the new stack pointer.
+
+    ``pdate`` is the processing date (day number, or MISS) that ``processing_date()`` pushes.
+    """
+    if builtin == 8:
+        sp += 1
+        stack[sp] = pdate
+        return sp
     if builtin == 0:
         x = stack[sp]
         stack[sp] = 1 if npi_check(sbytes, soff, x) else 0
@@ -406,8 +424,9 @@ def run_pack(
     mem_off, mem, rng_off, rng_lo, rng_hi, pre_off, pre, str_order = L
     row_off, tkeys, row_from, row_until, val_off, tvals, tlo, thi = T[:8]
     tnk, dir_at, dir_n, dir_off, bits_at, bits_mask, tbits = T[8:]
-    icd_valid, icd_billable, icd_has_arr = I
-    icd_has = icd_has_arr[0]
+    icd_valid, icd_billable, env = I
+    icd_has = env[0]
+    pdate = env[1] if env.shape[0] > 1 else MISS
     stack, sidx, send, sstore = work
     n_cand = cand_off.shape[0] - 1
     n_pcand = pcand_off.shape[0] - 1
@@ -698,7 +717,9 @@ def run_pack(
                                 obj = sidx[code[pc, 3]]
                                 stack[sp] = 1 if lset_off[col, obj + 1] > lset_off[col, obj] else 0
                     elif op == OP_CALL:
-                        sp = _call(a, stack, sp, sbytes, soff, icd_valid, icd_billable, icd_has)
+                        sp = _call(
+                            a, stack, sp, sbytes, soff, icd_valid, icd_billable, icd_has, pdate
+                        )
                     elif op == OP_AGG_START:
                         slot = code[pc, 2]
                         src = code[pc, 3]

@@ -71,20 +71,28 @@ _LINE_OR_DX = (FieldRoot.LINE, FieldRoot.DIAGNOSIS)
 class _Lazy:
     """The reference environment of one edit, built on first need (generic holes only)."""
 
-    __slots__ = ("as_of", "claim", "env", "item", "other", "pack", "rule")
+    __slots__ = ("as_of", "claim", "env", "item", "other", "pack", "processing_date", "rule")
 
     def __init__(
-        self, pack: PackData, rule: Rule, claim: Claim, item: int, other: int, as_of: date | None
+        self,
+        pack: PackData,
+        rule: Rule,
+        claim: Claim,
+        item: int,
+        other: int,
+        as_of: date | None,
+        processing_date: date | None = None,
     ) -> None:
         self.pack, self.rule, self.claim, self.as_of = pack, rule, claim, as_of
         self.item, self.other = item, other
+        self.processing_date = processing_date
         self.env: _Env | None = None
 
     def get(self) -> _Env:
         if self.env is None:
             on = claim_date(self.claim, self.as_of)
             f = Finding(0, 0, self.rule.index, 0, self.item, self.other)
-            self.env = _subject_env(self.pack, self.rule, self.claim, f, on)
+            self.env = _subject_env(self.pack, self.rule, self.claim, f, on, self.processing_date)
         return self.env
 
 
@@ -351,7 +359,13 @@ class EditTemplate:
                 self.value = hole
 
     def edit(
-        self, claim: Claim, index: int, item_pos: int, other_pos: int, as_of: date | None
+        self,
+        claim: Claim,
+        index: int,
+        item_pos: int,
+        other_pos: int,
+        as_of: date | None,
+        processing_date: date | None = None,
     ) -> Edit:
         """The edit of this branch firing on ``claim`` (subject ``item_pos``/``other_pos``)."""
         scope = self.scope
@@ -373,7 +387,7 @@ class EditTemplate:
             lines = ()
         else:
             lines = ()
-        lazy = _Lazy(self.pack_data, self.rule, claim, item_pos, other_pos, as_of)
+        lazy = _Lazy(self.pack_data, self.rule, claim, item_pos, other_pos, as_of, processing_date)
         msg = self.message
         if type(msg) is not str:
             msg = "".join(
@@ -425,6 +439,10 @@ class PackTemplates:
             t = self._cache[key] = EditTemplate(self.pack, r, r.branches[branch])
         return t
 
-    def explained(self, claim: Claim, f: Finding, *, as_of: date | None) -> Edit:
+    def explained(
+        self, claim: Claim, f: Finding, *, as_of: date | None, processing_date: date | None = None
+    ) -> Edit:
         """An edit with its explanation (the generic path: explanations are rare)."""
-        return build_edit(self.pack, claim, f, as_of=as_of, explain=True)
+        return build_edit(
+            self.pack, claim, f, as_of=as_of, explain=True, processing_date=processing_date
+        )

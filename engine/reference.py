@@ -19,6 +19,8 @@ Semantics (see :mod:`dsl.ir`), with the choices the IR leaves open:
 * Literal-set ranges of codes include the sub-codes of the upper bound: ``x`` is in ``lo..hi`` when
   ``lo <= x`` and (``x <= hi`` or ``x`` starts with ``hi``).
 * ``value_amount(code)`` is the amount of the claim's first value code ``code`` (missing if none).
+* ``processing_date()`` is the ``processing_date`` argument of :func:`evaluate` (the date the claims
+  are scrubbed), the same for every claim; missing when it is ``None``.  Never the clock.
 * Relations: suppression is decided on the edits as fired, before any suppression; ``excludes``
   suppresses the rule with the higher index.  Subjects are the claim, a line, a diagnosis or an
   ordered pair of lines.
@@ -157,6 +159,7 @@ class _Env:
     pack: PackData
     slots: dict[int, object] = field(default_factory=dict)
     trace: list[tuple[int, int]] | None = None
+    processing_date: date | None = None
 
 
 def _cmp(op: CmpOp, a: object, b: object) -> bool:
@@ -218,8 +221,10 @@ def _table_row(env: _Env, table: int, keys: tuple[Expr, ...]) -> int:
 
 
 def _call(e: Call, env: _Env) -> Value:
-    args = [ev(a, env) for a in e.args]
     b = e.builtin
+    if b is BuiltinId.PROCESSING_DATE:
+        return env.processing_date
+    args = [ev(a, env) for a in e.args]
     if any(is_missing(a) for a in args):
         return False if e.type is ValueType.BOOL else None
     if b is BuiltinId.VALUE_AMOUNT:
@@ -373,10 +378,16 @@ def _subjects(rule: Rule, claim: Claim) -> Iterator[tuple[int, int, dict[int, ob
 
 
 def rule_findings(
-    pack: PackData, pack_pos: int, rule: Rule, claim: Claim, claim_index: int, on: date | None
+    pack: PackData,
+    pack_pos: int,
+    rule: Rule,
+    claim: Claim,
+    claim_index: int,
+    on: date | None,
+    processing_date: date | None = None,
 ) -> Iterator[Finding]:
     """The findings of one rule on one claim (the rule's window already checked)."""
-    env = _Env(claim, on, pack)
+    env = _Env(claim, on, pack, processing_date=processing_date)
     for item, other, slots in _subjects(rule, claim):
         env.slots = slots
         for b, branch in enumerate(rule.branches):
@@ -387,7 +398,11 @@ def rule_findings(
 
 
 def claim_findings(
-    packs: Sequence[PackData], claim: Claim, claim_index: int, as_of: date | None
+    packs: Sequence[PackData],
+    claim: Claim,
+    claim_index: int,
+    as_of: date | None,
+    processing_date: date | None = None,
 ) -> list[Finding]:
     """Findings of every applicable rule of every applicable pack on one claim."""
     on = claim_date(claim, as_of)
@@ -397,7 +412,7 @@ def claim_findings(
             continue
         for rule in pack.rules.rules:
             if window_contains(rule.effective_from, rule.effective_until, on):
-                out.extend(rule_findings(pack, p, rule, claim, claim_index, on))
+                out.extend(rule_findings(pack, p, rule, claim, claim_index, on, processing_date))
     return out
 
 
@@ -407,13 +422,19 @@ def evaluate(
     *,
     as_of: date | None = None,
     explain: bool = False,
+    processing_date: date | None = None,
 ) -> list[Edit]:
-    """Evaluate ``packs`` on ``claims``, one claim at a time; edits in stable order."""
+    """Evaluate ``packs`` on ``claims``, one claim at a time; edits in stable order.
+
+    ``processing_date`` is the value of ``processing_date()`` (missing when None).
+    """
     data = [p.data for p in packs]
     findings: list[Finding] = []
     for ci, claim in enumerate(claims):
-        findings.extend(claim_findings(data, claim, ci, as_of))
-    return finish(data, claims, findings, as_of=as_of, explain=explain)
+        findings.extend(claim_findings(data, claim, ci, as_of, processing_date))
+    return finish(
+        data, claims, findings, as_of=as_of, explain=explain, processing_date=processing_date
+    )
 
 
 # --- from findings to edits (shared by both evaluators) -----------------------------------------
@@ -462,17 +483,33 @@ def finish(
     *,
     as_of: date | None,
     explain: bool,
+    processing_date: date | None = None,
 ) -> list[Edit]:
     """Apply relations, order the findings and turn them into edits."""
     kept = _apply_relations(packs, findings) if any(p.rules.relations for p in packs) else findings
     kept = sorted(set(kept), key=lambda f: _order(packs, f))
     return [
-        build_edit(packs[f.pack], claims[f.claim], f, as_of=as_of, explain=explain) for f in kept
+        build_edit(
+            packs[f.pack],
+            claims[f.claim],
+            f,
+            as_of=as_of,
+            explain=explain,
+            processing_date=processing_date,
+        )
+        for f in kept
     ]
 
 
-def _subject_env(pack: PackData, rule: Rule, claim: Claim, f: Finding, on: date | None) -> _Env:
-    env = _Env(claim, on, pack)
+def _subject_env(
+    pack: PackData,
+    rule: Rule,
+    claim: Claim,
+    f: Finding,
+    on: date | None,
+    processing_date: date | None = None,
+) -> _Env:
+    env = _Env(claim, on, pack, processing_date=processing_date)
     if rule.scope in (Scope.LINE, Scope.LINE_PAIR):
         env.slots[SLOT_ITEM] = claim.lines[f.item]
     if rule.scope is Scope.LINE_PAIR:
@@ -524,12 +561,18 @@ def _render(e: Expr, env: _Env) -> str:
 
 
 def build_edit(
-    pack: PackData, claim: Claim, f: Finding, *, as_of: date | None, explain: bool
+    pack: PackData,
+    claim: Claim,
+    f: Finding,
+    *,
+    as_of: date | None,
+    explain: bool,
+    processing_date: date | None = None,
 ) -> Edit:
     """The edit for one finding: message, field path, value, location, explanation."""
     rule = pack.rules.rules[f.rule]
     branch = rule.branches[f.branch]
-    env = _subject_env(pack, rule, claim, f, claim_date(claim, as_of))
+    env = _subject_env(pack, rule, claim, f, claim_date(claim, as_of), processing_date)
     message = "".join(p if isinstance(p, str) else _render(p, env) for p in branch.message.parts)
     subject_slot = SLOT_CLAIM if rule.scope is Scope.CLAIM else SLOT_ITEM
     ref = _first_subject_field(branch.condition, subject_slot)

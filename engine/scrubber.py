@@ -65,17 +65,31 @@ class Scrubber:
         as_of: date | None = None,
         explain: bool = False,
         evaluator: Literal["numba", "reference"] = "numba",
+        processing_date: date | None = None,
     ) -> list[list[Edit]]:
-        """Edits per claim, in input order (``packs`` selects packs by name, default all)."""
+        """Edits per claim, in input order (``packs`` selects packs by name, default all).
+
+        ``processing_date`` is the date the claims are scrubbed (the value of ``processing_date()``
+        in the rules).  The engine never reads the clock: without it, rules using it stay silent.
+        """
         chosen = [self.packs[n] for n in packs] if packs is not None else list(self.packs.values())
         out: list[list[Edit]] = [[] for _ in claims]
         for start in range(0, len(claims), CHUNK):
             chunk = claims[start : start + CHUNK]
             if evaluator == "reference":
-                edits = reference_evaluate(chosen, chunk, as_of=as_of, explain=explain)
+                edits = reference_evaluate(
+                    chosen, chunk, as_of=as_of, explain=explain, processing_date=processing_date
+                )
             else:
                 batch = ClaimBatch.build(chunk, self._fields.values(), self.interner)
-                edits = evaluate(chosen, batch, as_of=as_of, explain=explain, index_base=start)
+                edits = evaluate(
+                    chosen,
+                    batch,
+                    as_of=as_of,
+                    explain=explain,
+                    index_base=start,
+                    processing_date=processing_date,
+                )
                 for e in edits:
                     out[e.claim_index].append(e)
                 continue

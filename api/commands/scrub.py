@@ -6,6 +6,7 @@ memory; the output is one envelope per claim (``api.envelope``) in the chosen fo
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -126,6 +127,27 @@ class _Writer:
         self.out.flush()
 
 
+@contextlib.contextmanager
+def _data_dir(path: Path | None) -> Iterator[None]:
+    """``CLAIMSCRUB_DATA_DIR`` set to ``path`` while the packs load, then restored.
+
+    Tables are read when the packs load; restoring keeps one invocation from leaking its data
+    directory into the next in the same process (the test suite, the API's CLI helpers).
+    """
+    if path is None:
+        yield
+        return
+    old = os.environ.get("CLAIMSCRUB_DATA_DIR")
+    os.environ["CLAIMSCRUB_DATA_DIR"] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["CLAIMSCRUB_DATA_DIR"]
+        else:
+            os.environ["CLAIMSCRUB_DATA_DIR"] = old
+
+
 def _pack_dirs(
     refs: PackRefs,
     database: str | None,
@@ -202,6 +224,13 @@ def _pack_dirs(
     help="Select rules and table rows as of this date instead of each claim's service date.",
 )
 @click.option(
+    "--processing-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date the claims are processed (received): the value of processing_date() in the "
+    "rules (timely filing, future dates of service).  Default: today's date.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["json", "jsonl", "csv", "table"]),
@@ -236,6 +265,7 @@ def scrub_command(
     environment: str,
     data_dir: Path | None,
     as_of: Any,
+    processing_date: Any,
     fmt: str,
     output: Path | None,
     fail_on: str,
@@ -249,10 +279,10 @@ def scrub_command(
     """
     paths = list(walk_paths(files or [SAMPLES_DIR]))
     as_of_date: date | None = as_of.date() if as_of is not None else None
-    if data_dir is not None:
-        os.environ["CLAIMSCRUB_DATA_DIR"] = str(data_dir)
+    # the CLI may read the clock; the engine never does (it gets the date as an argument)
+    processed: date = processing_date.date() if processing_date is not None else date.today()
     requested = [p.strip() for p in packs.split(",") if p.strip()]
-    with PackRefs(database) as refs:
+    with PackRefs(database) as refs, _data_dir(data_dir):
         try:
             dirs = _pack_dirs(refs, database, environment, requested, packs_dirs)
             scrubber = Scrubber.from_directories(dirs)
@@ -282,7 +312,12 @@ def scrub_command(
                 writer.write(env)
             input_errors += len(errors)
             results = scrubber.scrub(
-                claims, packs=selected, as_of=as_of_date, explain=explain, evaluator=evaluator
+                claims,
+                packs=selected,
+                as_of=as_of_date,
+                explain=explain,
+                evaluator=evaluator,
+                processing_date=processed,
             )
             for claim, edits in zip(claims, results, strict=True):
                 writer.write(claim_response(claim, edits, explain=explain))

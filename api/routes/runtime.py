@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal, cast
 
@@ -172,9 +173,17 @@ class PackRuntime:
         return self._entry(ref)[0]
 
     def scrub(
-        self, refs: Sequence[PackRef], claims: Sequence[Claim], *, explain: bool
+        self,
+        refs: Sequence[PackRef],
+        claims: Sequence[Claim],
+        *,
+        explain: bool,
+        processing_date: date | None = None,
     ) -> list[list[Edit]]:
-        """Edits per claim from every pack in ``refs``, pack by pack, in input order."""
+        """Edits per claim from every pack in ``refs``, pack by pack, in input order.
+
+        ``processing_date`` is the value of ``processing_date()`` in the rules (the request's date).
+        """
         out: list[list[Edit]] = [[] for _ in claims]
         evaluator: Literal["numba", "reference"] = (
             "reference" if self.settings.evaluator == "reference" else "numba"
@@ -182,7 +191,9 @@ class PackRuntime:
         for ref in refs:
             scrubber, lock = self._entry(ref)
             with lock:
-                results = scrubber.scrub(claims, explain=explain, evaluator=evaluator)
+                results = scrubber.scrub(
+                    claims, explain=explain, evaluator=evaluator, processing_date=processing_date
+                )
             for mine, edits in zip(out, results, strict=True):
                 mine.extend(edits)
         return out

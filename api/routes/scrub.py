@@ -125,7 +125,11 @@ def _scrub(claims: list[Claim]) -> list[dict[str, Any]]:
     principal = current_principal()
     refs = select_packs(principal)
     explain = _flag("explain")
-    results: list[list[Edit]] = current_runtime().scrub(refs, claims, explain=explain)
+    # the request's date (UTC) is the claims' processing date; the engine never reads the clock
+    today = datetime.now(UTC).date()
+    results: list[list[Edit]] = current_runtime().scrub(
+        refs, claims, explain=explain, processing_date=today
+    )
     envelopes = [
         claim_response(c, edits, explain=explain) for c, edits in zip(claims, results, strict=True)
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -79,3 +80,6 @@ def test_data_dir_file_replaces_the_bundled_synthetic_table(tmp_path: Path, monk
     res = runner.invoke(main, [*args, "--data-dir", str(tmp_path / "data")])
     assert res.exit_code == 0, res.output
     assert _rules(res.stdout) == set()
+    # the data directory applied to that invocation only: nothing leaks into the next one
+    assert "CLAIMSCRUB_DATA_DIR" not in os.environ
+    assert _rules(runner.invoke(main, args).stdout) == {"MCR-0001"}

@@ -178,6 +178,8 @@ class Gen:
             if t is T.MONEY and d(st.integers(0, 3)) == 0:
                 code = self.const(T.CODE)
                 return Call(SPAN, T.MONEY, BuiltinId.VALUE_AMOUNT, (code,))
+            if t is T.DATE and d(st.integers(0, 3)) == 0:
+                return Call(SPAN, T.DATE, BuiltinId.PROCESSING_DATE, ())
             if t is not B or d(st.booleans()):
                 f = self.field(t, slots)
                 if f is not None and d(st.integers(0, 2)) > 0:

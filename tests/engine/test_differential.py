@@ -13,7 +13,7 @@ from engine.compiled import compile_pack
 from engine.evaluate import evaluate
 from engine.pack import PackData
 from tests.claims.strategies import claims
-from tests.engine.ir_strategies import rule_pack
+from tests.engine.ir_strategies import pools, rule_pack
 
 
 def _both(data: st.DataObject, explain: bool) -> None:
@@ -22,11 +22,15 @@ def _both(data: st.DataObject, explain: bool) -> None:
     rules = b.build()
     pack = PackData(rules, "p", "1", loaded)
     as_of = data.draw(st.none() | st.just(date(2024, 1, 1)), label="as_of")
+    # the value of processing_date(): missing, or a date near the claims' dates (both sides)
+    processing = data.draw(
+        st.none() | st.sampled_from(pools(cs).dates) | st.dates(), label="processing_date"
+    )
     interner = Interner()
     compiled = compile_pack(pack, interner)
     batch = ClaimBatch.build(cs, compiled.fields_needed, interner)
-    fast = evaluate([compiled], batch, as_of=as_of, explain=explain)
-    ref = reference.evaluate([pack], cs, as_of=as_of, explain=explain)
+    fast = evaluate([compiled], batch, as_of=as_of, explain=explain, processing_date=processing)
+    ref = reference.evaluate([pack], cs, as_of=as_of, explain=explain, processing_date=processing)
     assert fast == ref
 
 

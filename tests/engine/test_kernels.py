@@ -292,3 +292,58 @@ def test_code_range_run_pack_matches_reference() -> None:
 
 def _claim_kwargs(c: Claim) -> dict[str, Any]:
     return {f: getattr(c, f) for f in Claim.__dataclass_fields__}
+
+
+# --- processing_date(): a per-call scalar, not a specialisation ---------------------------------
+
+
+def _processing_pack() -> PackData:
+    b = Builder()
+    pd = Call(SPAN, T.DATE, BuiltinId.PROCESSING_DATE, ())
+    svc = fref("line.service_date")
+    b.rule(Compare(SPAN, B, CmpOp.GT, svc, pd), message=("after ", pd))  # future date of service
+    late = Call(SPAN, T.NUMBER, BuiltinId.DAYS_BETWEEN, (svc, pd))
+    b.rule(Compare(SPAN, B, CmpOp.GT, late, b.num(365)), message=("late ", late))  # timely filing
+    b.rule(Compare(SPAN, B, CmpOp.EQ, pd, pd), Scope.CLAIM)  # true exactly when a date is given
+    return PackData.load(b.build())
+
+
+PROCESSING = [None, BOUNDARY - timedelta(days=1), BOUNDARY, BOUNDARY + timedelta(days=366)]
+
+
+@pytest.mark.parametrize("processing", PROCESSING)
+def test_processing_date_kernel_matches_twin_and_reference(processing: date | None) -> None:
+    pack = _processing_pack()
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    assert not cp.fallback_rules  # the kernel evaluates processing_date() itself
+    assert cp.I[2].tolist() == [0, MISS]  # the compiled pack holds no date
+    claims = _claims()
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    S = interner.string_arrays()
+    env = cp.I[2].copy()
+    env[1] = MISS if processing is None else date_to_days(processing)
+    results = []
+    for fn in (K.run_pack, K.run_pack.py_func):
+        work = tuple(np.zeros(64, dtype=np.int64) for _ in range(4))
+        out = np.zeros((100_000, 5), dtype=np.int64)
+        redo = np.zeros(len(claims), dtype=np.int64)
+        active = np.ones(len(claims), dtype=np.bool_)
+        n = fn(
+            cp.P, cp.X, active, batch.first_date, batch.line_code, _batch_arrays(batch), S,
+            cp.L, cp.T, (cp.I[0], cp.I[1], env), work, out, redo,
+        )  # fmt: skip
+        results.append(out[:n].tolist())
+    assert results[0] == results[1]
+    fast = evaluate([cp], batch, processing_date=processing)
+    assert fast == reference.evaluate([pack], claims, processing_date=processing)
+    fired = {e.rule_id for e in fast}
+    if processing is None:
+        assert not fast  # missing: every comparison with it is false
+    else:
+        assert "T-0002" in fired  # the claim rule: processing_date() == processing_date()
+        days = [ln.service_date for c in claims for ln in c.lines if ln.service_date]
+        assert ("T-0000" in fired) == (processing < max(days))
+        assert ("T-0001" in fired) == any((processing - d).days > 365 for d in days)
+        assert all(processing.isoformat() in e.message for e in fast if e.rule_id == "T-0000")
+    assert len(K.run_pack.signatures) == 1  # a new date never compiles the kernel again
