@@ -40,20 +40,25 @@ _KEYWORDS = frozenset(
         "sum", "_",
     )
 )  # fmt: skip
+# one token after optional blanks, per line: (blanks, token); the last alternative (any other
+# character, an unterminated string's quote included) makes the tokenizer reject the source
 _TOKEN = re.compile(
-    r"[ \t\f\r]*(?:"
-    r"(?P<D>[0-9]{4}-[0-9]{2}-[0-9]{2})"
-    r"|(?P<N>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)"
-    r"|(?P<U>[0-9]+(?:\.[0-9]+)?)"
-    r'|(?P<S>"(?:[^"\\\n]|\\.)*")'
-    r"|(?P<C>==|!=|<=|>=|<|>)"
-    r"|(?P<P>->|\.\.|[{}()\[\],:.+\-*])"
-    r"|(?P<L>\n)"
-    r"|(?P<H>#[^\n]*)"
-    r"|(?P<E>[^ \t\f\r\n])"
-    r")"
+    r"([ \t\f\r]*)("
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # date (before number)
+    r"|[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"  # name or keyword
+    r"|[0-9]+(?:\.[0-9]+)?"  # number
+    r'|"(?:[^"\\\n]|\\.)*"'  # string
+    r"|==|!=|<=|>=|<|>|->|\.\.|[{}()\[\],:.+\-*]"
+    r"|#[^\n]*"  # comment
+    r"|[^ \t\f\r\n])"
 )
-_PUNCT = {"+": "A", "-": "A"}
+# token kind of a keyword, comparison or punctuation mark, by its text
+_FIXED: dict[str, str] = {kw: kw for kw in _KEYWORDS}
+_FIXED.update(dict.fromkeys(("==", "!=", "<=", ">=", "<", ">"), "C"))
+_FIXED.update({p: p for p in ("->", "..", "{", "}", "(", ")", "[", "]", ",", ":", ".", "*")})
+_FIXED.update({"+": "A", "-": "A"})
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_DIGITS = frozenset("0123456789")
 
 CMP = {"==": CmpOp.EQ, "!=": CmpOp.NE, "<": CmpOp.LT, "<=": CmpOp.LE, ">": CmpOp.GT, ">=": CmpOp.GE}
 ARITH = {"+": ArithOp.ADD, "-": ArithOp.SUB, "*": ArithOp.MUL}
@@ -72,34 +77,58 @@ def _unescape(raw: str) -> str:
 def _tokenize(
     text: str, line: int, col0: int, comments: list[tuple[int, int, str]] | None
 ) -> tuple[list[str], list[str], list[int], list[int], list[int]]:
-    """Kinds, texts, lines, columns and end columns; ``col0`` is added to every column."""
-    toks: list[tuple[str, str, int, int, int]] = []
-    add = toks.append
-    keywords = _KEYWORDS
-    punct = _PUNCT
-    line_start = -col0 - 1
-    for m in _TOKEN.finditer(text):
-        group: str = m.lastgroup  # type: ignore[assignment]
-        if group == "L":
-            line += 1
-            line_start = m.end() - 1
-            continue
-        v = m.group(group)
-        start = m.start(group) - line_start
-        if group == "N":
-            add((v if v in keywords else "N", v, line, start, start + len(v)))
-        elif group == "P":
-            add((punct.get(v, v), v, line, start, start + len(v)))
-        elif group == "H":
-            if comments is not None:
-                comments.append((line, start, v))
-        elif group == "E":
-            raise Reject
-        else:
-            add((group, v, line, start, start + len(v)))
-    add(("$", "", line, 0, 0))
-    kinds, vals, lines, cols, ends = zip(*toks, strict=True)
-    return list(kinds), list(vals), list(lines), list(cols), list(ends)
+    """Kinds, texts, lines, columns and end columns; ``col0`` is added to line 1's columns."""
+    kinds: list[str] = []
+    vals: list[str] = []
+    lines: list[int] = []
+    cols: list[int] = []
+    ends: list[int] = []
+    add_kind, add_val, add_line = kinds.append, vals.append, lines.append
+    add_col, add_end = cols.append, ends.append
+    fixed, name_start, digits, findall = _FIXED, _NAME_START, _DIGITS, _TOKEN.findall
+    first = col0 + 1
+    for src in text.split("\n"):
+        col = first
+        first = 1
+        for blanks, v in findall(src):
+            col += len(blanks)
+            k = fixed.get(v)
+            if k is None:
+                c = v[0]
+                if c in name_start:
+                    k = "N"
+                elif c in digits:
+                    k = "D" if len(v) == 10 and v[4] == "-" else "U"
+                elif c == '"' and len(v) > 1:
+                    k = "S"
+                elif c == "#":
+                    if comments is not None:
+                        comments.append((line, col, v))
+                    col += len(v)
+                    continue
+                else:
+                    raise Reject
+            add_kind(k)
+            add_val(v)
+            add_line(line)
+            add_col(col)
+            col += len(v)
+            add_end(col)
+        line += 1
+    add_kind("$")
+    add_val("")
+    add_line(line - 1)
+    add_col(0)
+    add_end(0)
+    return kinds, vals, lines, cols, ends
+
+
+# Building a ``Span`` directly through its slots: the frozen dataclass ``__init__`` goes through
+# ``object.__setattr__`` once per field, and the parser makes a span for nearly every token.
+_new_object = object.__new__
+_set_file, _set_line, _set_column, _set_end_line, _set_end_column = (
+    Span.__dict__[name].__set__ for name in ("file", "line", "column", "end_line", "end_column")
+)
 
 
 # a parsed expression with the token indices of its container (parentheses included)
@@ -123,7 +152,13 @@ class _Parser:
     # -- helpers
     def span(self, s: int, e: int) -> Span:
         ln = self.ln
-        return Span(self.file, ln[s], self.col[s], ln[e], self.end[e])
+        sp: Span = _new_object(Span)
+        _set_file(sp, self.file)
+        _set_line(sp, ln[s])
+        _set_column(sp, self.col[s])
+        _set_end_line(sp, ln[e])
+        _set_end_column(sp, self.end[e])
+        return sp
 
     def expect(self, kind: str) -> int:
         i = self.i

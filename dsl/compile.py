@@ -99,13 +99,26 @@ class Result:
 
 def analyze(sources: Sequence[Source], options: CompileOptions | None = None) -> Result:
     """Run the stages over ``sources``; never raises on bad input."""
+    return _analyze(sources, options, keep_outputs=True)
+
+
+def _analyze(
+    sources: Sequence[Source], options: CompileOptions | None, *, keep_outputs: bool
+) -> Result:
+    """``analyze``; with ``keep_outputs=False`` only the IR is kept (``Result.outputs`` is empty).
+
+    The stages allocate hundreds of thousands of small, long-lived objects (AST, resolution,
+    checked tree), which makes the cyclic GC rescan everything again and again: measured
+    5.6 s -> 2.7 s for the 5,000-rule benchmark pack with the collector paused.  Re-enabling it
+    with all of them alive costs one more scan of every object allocated meanwhile (~0.2 s on
+    that pack), so without ``keep_outputs`` the intermediate outputs (acyclic, freed by reference
+    counting) are dropped while the collector is still paused: the scan then only sees the IR.
+    """
     opts = options or CompileOptions()
     diags = Diagnostics()
     value: Any = list(sources)
     outputs: dict[str, Any] = {}
-    # The stages allocate hundreds of thousands of small, long-lived objects (parse trees, AST),
-    # which makes the cyclic GC rescan everything again and again: measured 5.6 s -> 2.7 s for
-    # the 5,000-rule benchmark pack with the collector paused.
+    lowered: CompiledRules | None = None
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -114,9 +127,13 @@ def analyze(sources: Sequence[Source], options: CompileOptions | None = None) ->
                 value = None
                 break
             value = stage.run(value, diags, opts)
-            outputs[stage.name] = value
+            if keep_outputs:
+                outputs[stage.name] = value
+            if stage.name == "lower":
+                lowered = value
             if opts.stop_after == stage.name:
                 break
+        value = None
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -128,7 +145,7 @@ def analyze(sources: Sequence[Source], options: CompileOptions | None = None) ->
             else d
             for d in items
         ]
-    rules = outputs.get("lower") if not any(d.severity is Severity.ERROR for d in items) else None
+    rules = lowered if not any(d.severity is Severity.ERROR for d in items) else None
     return Result(rules, items, dict(sources), outputs)
 
 
@@ -136,7 +153,7 @@ def compile_source(
     text: str, *, file: str = "<string>", options: CompileOptions | None = None
 ) -> CompiledRules:
     """Compile rule source to IR.  Raise :class:`CompileError` carrying every diagnostic found."""
-    result = analyze([(file, text)], options)
+    result = _analyze([(file, text)], options, keep_outputs=False)
     if result.rules is None:
         raise CompileError(result.diagnostics)
     return result.rules

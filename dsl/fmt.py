@@ -66,7 +66,7 @@ def _wrap(e: ast.Expr, min_prec: int) -> str:
 
 
 def format_expr(e: ast.Expr) -> str:
-    """Canonical text of an expression (also the structural key of the shadowing lint)."""
+    """Canonical text of an expression."""
     match e:
         case ast.Literal(kind=ast.LitKind.STRING, raw=raw):
             return raw

@@ -134,11 +134,53 @@ def never_fires(expr: ast.Expr, checked: Checked) -> bool:
     return any(b.empty() for b in bounds.values())
 
 
-def _rule_key(meta: RuleMeta) -> str | None:
+def _rule_key(meta: RuleMeta) -> tuple[object, ...] | None:
     decl = meta.decl
     if decl.when is None:
         return None
-    return f"{meta.scope}|{meta.effective_from}|{meta.effective_until}|{format_expr(decl.when)}"
+    return (meta.scope, meta.effective_from, meta.effective_until, _expr_key(decl.when))
+
+
+def _expr_key(e: ast.Expr) -> object:
+    """A structural key of ``e``, spans left out: equal exactly when ``format_expr`` texts are.
+
+    Built from the fields the formatter prints (literals by their source text), as nested tuples
+    tagged with the node class (the operator enums are ``IntEnum``s, equal across kinds): a cheap
+    substitute for formatting every condition.
+    """
+    if isinstance(e, ast.Path):
+        return (ast.Path, *[p.text for p in e.parts])
+    if isinstance(e, ast.Literal):
+        return (ast.Literal, e.raw)
+    if isinstance(e, ast.Compare):
+        return (ast.Compare, e.op, _expr_key(e.left), _expr_key(e.right))
+    if isinstance(e, ast.Member):
+        if e.startswith and isinstance(e.target, ast.SetLit):
+            return (ast.Member, "startswith", _expr_key(e.operand), e.target.items[0].low.raw)
+        return (ast.Member, e.negated, _expr_key(e.operand), _expr_key(e.target))
+    if isinstance(e, ast.BoolOp):
+        return (ast.BoolOp, e.op, *[_expr_key(x) for x in e.operands])
+    if isinstance(e, ast.SetLit):
+        items = [(i.kind, i.low.raw, i.high.raw if i.high is not None else None) for i in e.items]
+        return (ast.SetLit, e.braced, *items)
+    if isinstance(e, ast.Not):
+        return (ast.Not, _expr_key(e.operand))
+    if isinstance(e, ast.Presence):
+        return (ast.Presence, e.present, _expr_key(e.operand))
+    if isinstance(e, ast.Arith):
+        return (ast.Arith, e.op, _expr_key(e.left), _expr_key(e.right))
+    if isinstance(e, ast.Call):
+        return (ast.Call, e.name.text, *[_expr_key(x) for x in e.args])
+    if isinstance(e, ast.Aggregate):
+        where = _expr_key(e.where) if e.where is not None else None
+        body = _expr_key(e.body) if e.body is not None else None
+        return (ast.Aggregate, e.kind, e.var.text, _expr_key(e.source), where, body)
+    if isinstance(e, ast.TupleExpr):
+        return (ast.TupleExpr, *[_expr_key(x) for x in e.items])
+    if isinstance(e, ast.Lookup):
+        column = e.column.text if e.column is not None else None
+        return (ast.Lookup, e.table.dotted, column, *[_expr_key(k) for k in e.keys])
+    raise AssertionError(e)  # pragma: no cover
 
 
 def _cells_overlap(a: ast.Cell, b: ast.Cell) -> bool | None:
@@ -260,7 +302,7 @@ def _decide_lints(decide: ast.Decide, diags: Diagnostics) -> None:
 
 def run(checked: Checked, diags: Diagnostics) -> None:
     """Append lint warnings."""
-    seen: dict[str, RuleMeta] = {}
+    seen: dict[tuple[object, ...], RuleMeta] = {}
     for meta in checked.res.rules:
         decl = meta.decl
         if decl.when is not None and never_fires(decl.when, checked):
