@@ -458,6 +458,102 @@ def _table_get_keys(pack: PackData, atom: Compare, tables: _Tables) -> set[int] 
     return None
 
 
+_GUARD_RANK: Final = {CmpOp.EQ: 0, CmpOp.LT: 1, CmpOp.LE: 1, CmpOp.GT: 1, CmpOp.GE: 1, CmpOp.NE: 2}
+_BOUND_SLOTS: Final = {
+    Scope.CLAIM: (SLOT_CLAIM,),
+    Scope.DIAGNOSIS: (SLOT_CLAIM, SLOT_ITEM),
+    Scope.LINE: (SLOT_CLAIM, SLOT_ITEM),
+    Scope.LINE_PAIR: (SLOT_CLAIM, SLOT_ITEM, SLOT_OTHER),
+}
+
+
+def _guard(em: _Emitter, rule: Rule) -> list[int]:
+    """A necessary condition of the rule's only firing branch the task lister checks inline.
+
+    ``[kind, a, b, c, d, e]``: kind 0 none; 1 ``field a of slot b`` compared (op d, kind e) with
+    constant c (a conjunct ``field op constant``, or ``field op table[..]`` with c the smallest /
+    largest value of the table column); 2 the pair (field b of the item line, field d of the other
+    line) passes table a's membership filter (a conjunct ``table.has(x, y)``).  When it fails, no
+    firing branch can hold, so the task is skipped (exceptions before it cannot matter).
+    """
+    fires = [br for br in rule.branches if br.fires]
+    if len(fires) != 1:
+        return [0] * 6
+    slots = _BOUND_SLOTS[rule.scope]
+    try:
+        return _guard_atoms(em, fires[0].condition, slots, rule.scope)
+    except _Unsupported:
+        return [0] * 6
+
+
+def _guard_atoms(em: _Emitter, cond: Expr, slots: tuple[int, ...], scope: Scope) -> list[int]:
+    best: tuple[int, list[int]] | None = None
+    for atom in _conjuncts(cond):
+        got: tuple[int, list[int]] | None = None
+        if isinstance(atom, Compare) and any(
+            _is_item_code(em.pack, x) for x in (atom.left, atom.right)
+        ):
+            continue  # the procedure-code index already checks it
+        if isinstance(atom, TableHas) and len(atom.keys) == 2 and em.tables.ok[atom.table]:
+            k1, k2 = atom.keys
+            if (
+                em.tables.T[12][atom.table] >= 0
+                and isinstance(k1, FieldRef)
+                and isinstance(k2, FieldRef)
+                and scope in (Scope.LINE, Scope.LINE_PAIR)
+                and (k1.slot, k2.slot) == (SLOT_ITEM, SLOT_OTHER)
+                and all(
+                    em.pack.rules.fields[k.field].root is FieldRoot.LINE
+                    and em.pack.rules.fields[k.field].type in _STR_TYPES
+                    for k in (k1, k2)
+                )
+            ):
+                got = (-1, [2, atom.table, k1.field, k1.slot, k2.field, k2.slot])
+        elif isinstance(atom, Compare) and atom.left.type in (*_STR_TYPES, ValueType.BOOL):
+            fused = em._fused_compare(atom, 1 if atom.left.type in _STR_TYPES else 2)
+            if fused is not None and fused[1] in slots:
+                got = (_GUARD_RANK[atom.op], [1, *fused])
+        elif isinstance(atom, Compare) and atom.left.type in (
+            ValueType.NUMBER,
+            ValueType.MONEY,
+            ValueType.DATE,
+        ):
+            fused = em._fused_compare(atom, 0)
+            if fused is None:
+                fused = _table_bound(em, atom)
+            if fused is not None and fused[1] in slots:
+                got = (_GUARD_RANK[CmpOp(fused[3])], [1, *fused])
+        if got is not None and (best is None or got[0] < best[0]):
+            best = got
+    return [0] * 6 if best is None else best[1]
+
+
+def _table_bound(em: _Emitter, atom: Compare) -> tuple[int, int, int, int, int] | None:
+    """``field op table[..]``: ``field op' min/max`` of the table column (``op'`` implied)."""
+    op = atom.op
+    if isinstance(atom.left, FieldRef) and isinstance(atom.right, TableGet):
+        ref, tg = atom.left, atom.right
+    elif isinstance(atom.right, FieldRef) and isinstance(atom.left, TableGet):
+        ref, tg = atom.right, atom.left
+        op = _MIRROR.get(op, op)
+    else:
+        return None
+    if op not in (CmpOp.LT, CmpOp.LE, CmpOp.GT, CmpOp.GE) or not em.tables.ok[tg.table]:
+        return None
+    info = em.pack.rules.fields[ref.field]
+    if info.type not in (ValueType.NUMBER, ValueType.MONEY, ValueType.DATE):
+        return None
+    row_off, val_off, vals = em.tables.T[0], em.tables.T[4], em.tables.T[5]
+    n_rows = int(row_off[tg.table + 1] - row_off[tg.table])
+    start = int(val_off[tg.table]) + tg.column * n_rows
+    col = vals[start : start + n_rows]
+    col = col[col != MISS]
+    if not col.shape[0]:
+        return None
+    bound = int(col.min()) if op in (CmpOp.GT, CmpOp.GE) else int(col.max())
+    return info.id, ref.slot, bound, int(op), 0
+
+
 def _csr(cands: Mapping[int, set[int]], n_ids: int) -> tuple[I64, I64]:
     counts = np.zeros(n_ids + 1, dtype=np.int64)
     for ids in cands.values():
@@ -570,6 +666,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
     cand_line: dict[int, set[int]] = {}
     cand_pair: dict[int, set[int]] = {}
     max_len = 8
+    guards: list[int] = []
     for rule in pack.rules.rules:
         start = len(em.code)
         pcs: list[int] = []
@@ -589,10 +686,12 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
             br_pc.append(pc)
             br_fires.append(1 if br.fires else 0)
         rb_off.append(len(br_pc))
+        guards.extend([0] * 6)
         max_len = max(max_len, len(em.code) - start + 2)
         if not pcs or not any(br.fires for br in rule.branches):
             continue
         kernel.append(rule.index)
+        guards[6 * rule.index : 6 * rule.index + 6] = _guard(em, rule)
         cands = (
             _candidates(pack, rule, interner, tables)
             if rule.scope in (Scope.LINE, Scope.LINE_PAIR)
@@ -644,6 +743,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
             line_rules,
             pair_off,
             pair_rules,
+            arr(guards),
         ),
         L=L,
         T=tables.T,

@@ -35,7 +35,7 @@ from engine.reference import (
 )
 from engine.values import MISS, date_to_days, window_contains
 
-__all__ = ["evaluate", "findings"]
+__all__ = ["evaluate", "finding_rows", "findings"]
 
 
 def _batch_arrays(batch: ClaimBatch) -> tuple[np.ndarray, ...]:  # type: ignore[type-arg,unused-ignore]
@@ -74,6 +74,28 @@ def findings(
     rows, out = _pack_rows(pack, pack_pos, batch, as_of, processing_date)
     kernel = [Finding(c, pack_pos, r, b, i, j) for c, r, b, i, j in rows.tolist()]
     return kernel + out
+
+
+def finding_rows(
+    pack: CompiledPack,
+    pack_pos: int,
+    batch: ClaimBatch,
+    *,
+    as_of: date | None = None,
+    processing_date: date | None = None,
+) -> I64:
+    """:func:`findings` as one int64 array of rows ``(claim, pack, rule, branch, item, other)``.
+
+    No Python object per finding: the kernel's rows plus the reference evaluator's findings.
+    """
+    rows, more = _pack_rows(pack, pack_pos, batch, as_of, processing_date)
+    out = np.empty((rows.shape[0] + len(more), 6), dtype=np.int64)
+    out[: rows.shape[0], 0] = rows[:, 0]
+    out[: rows.shape[0], 1] = pack_pos
+    out[: rows.shape[0], 2:] = rows[:, 1:]
+    for k, f in enumerate(more, rows.shape[0]):
+        out[k] = (f.claim, f.pack, f.rule, f.branch, f.item, f.other)
+    return out
 
 
 def _pack_rows(

@@ -21,7 +21,8 @@ Array groups (all int64 unless noted):
   call's processing date (a value, not a new specialisation)
 * ``P`` program: ``code (n, 6) int64, branch_pc, branch_fires, rule_branch_off, rule_lo, rule_hi``
 * ``X`` rule index: ``claim_rules, dx_rules, line_always, pair_always, cand_off, cand_rules,
-  pair_cand_off, pair_cand_rules``
+  pair_cand_off, pair_cand_rules, guards`` (``guards[6 r: 6 r + 6]``: rule ``r``'s necessary
+  condition checked while listing its tasks, see :func:`engine.compiled._guard`)
 """
 
 from __future__ import annotations
@@ -417,7 +418,7 @@ def run_pack(
     """
     code, br_pc, br_fires, rb_off, rlo, rhi = P
     claim_rules, dx_rules, line_always, pair_always = X[0], X[1], X[2], X[3]
-    cand_off, cand_rules, pcand_off, pcand_rules = X[4], X[5], X[6], X[7]
+    cand_off, cand_rules, pcand_off, pcand_rules, G = X[4], X[5], X[6], X[7], X[8]
     claim_cols, line_cols, dx_cols, cset_off, cset_vals, lset_off, lset_vals, fgroup, fcol = B[:9]
     line_off, dx_off = B[9], B[10]
     sbytes, soff = S
@@ -491,25 +492,43 @@ def run_pack(
                         tasks[nt, 2] = -1
                         nt += 1
             if l1 - l0 > 1:
-                for q in range(n_pair_always):
-                    r = pair_always[q]
-                    if _effective(rlo[r], rhi[r], d):
-                        for j in range(l0, l1):
-                            if j != i:
-                                tasks[nt, 0] = r
-                                tasks[nt, 1] = i
-                                tasks[nt, 2] = j
-                                nt += 1
-                if 0 <= k < n_pcand:
-                    for q in range(pcand_off[k], pcand_off[k + 1]):
-                        r = pcand_rules[q]
-                        if _effective(rlo[r], rhi[r], d):
-                            for j in range(l0, l1):
-                                if j != i:
-                                    tasks[nt, 0] = r
-                                    tasks[nt, 1] = i
-                                    tasks[nt, 2] = j
-                                    nt += 1
+                n_pc = pcand_off[k + 1] - pcand_off[k] if 0 <= k < n_pcand else 0
+                for q in range(n_pair_always + n_pc):
+                    if q < n_pair_always:
+                        r = pair_always[q]
+                    else:
+                        r = pcand_rules[pcand_off[k] + q - n_pair_always]
+                    if not _effective(rlo[r], rhi[r], d):
+                        continue
+                    # guard kind 2 (engine.compiled._guard): (item key, other key) must pass the
+                    # table's membership filter; written out (no helper copying arrays)
+                    gb = 6 * r
+                    pba = -1
+                    pk1 = 0
+                    pc2 = 0
+                    pmask = 0
+                    if G[gb] == 2:
+                        pba = bits_at[G[gb + 1]]
+                        pmask = bits_mask[G[gb + 1]]
+                        pk1 = line_cols[fcol[G[gb + 2]], i]
+                        pc2 = fcol[G[gb + 4]]
+                        if pk1 == MISS:
+                            continue
+                    for j in range(l0, l1):
+                        if j == i:
+                            continue
+                        if pba >= 0:
+                            pk2 = line_cols[pc2, j]
+                            if pk2 == MISS:
+                                continue
+                            key = (pk1 << 32) | (pk2 & 0xFFFFFFFF)
+                            h = ((key * HASH_MUL) >> 24) & pmask
+                            if (tbits[pba + (h >> 3)] >> (h & 7)) & 1 == 0:
+                                continue
+                        tasks[nt, 0] = r
+                        tasks[nt, 1] = i
+                        tasks[nt, 2] = j
+                        nt += 1
         # -- run them --
         flag = 0
         memo_t = -1
@@ -520,6 +539,37 @@ def run_pack(
             r = tasks[t, 0]
             sidx[1] = tasks[t, 1]
             sidx[2] = tasks[t, 2]
+            # the rule's guard (kind 1, see engine.compiled._guard), written out: an inlined
+            # helper would copy (and reference count) its array arguments on every call
+            gb = 6 * r
+            if G[gb] == 1:
+                a = G[gb + 1]
+                g = fgroup[a]
+                col = fcol[a]
+                if g == 0:
+                    x = claim_cols[col, c]
+                elif g == 1:
+                    x = line_cols[col, sidx[G[gb + 2]]]
+                else:
+                    x = dx_cols[col, sidx[G[gb + 2]]]
+                y = G[gb + 3]
+                cop = G[gb + 4]
+                kind = G[gb + 5]
+                if x == MISS or y == MISS:
+                    continue
+                if cop == 0:
+                    if x != y:
+                        continue
+                elif cop == 1:
+                    if x == y:
+                        continue
+                elif kind == 2:
+                    continue
+                elif kind == 1:
+                    if _order_result(cop, str_cmp(sbytes, soff, x, y)) == 0:
+                        continue
+                elif _order_result(cop, -1 if x < y else (1 if x > y else 0)) == 0:
+                    continue
             hit = -1
             for b in range(rb_off[r], rb_off[r + 1]):
                 pc = br_pc[b]
@@ -716,6 +766,25 @@ def run_pack(
                             else:
                                 obj = sidx[code[pc, 3]]
                                 stack[sp] = 1 if lset_off[col, obj + 1] > lset_off[col, obj] else 0
+                    elif op == OP_CALL and (a == 1 or a == 2):
+                        # ICD-10-CM validity (the commonest call) written out: the inlined
+                        # ``_call`` copies (reference counts) its array arguments
+                        dt = stack[sp]
+                        x = stack[sp - 1]
+                        sp -= 1
+                        ok = 0
+                        if x != MISS and dt != MISS and icd_format(sbytes, soff, x):
+                            if icd_has == 0:
+                                ok = 1
+                            elif a == 1:
+                                ok = 1 if _sorted_has(icd_valid, 0, icd_valid.shape[0], x) else 0
+                            else:
+                                ok = (
+                                    1
+                                    if _sorted_has(icd_billable, 0, icd_billable.shape[0], x)
+                                    else 0
+                                )
+                        stack[sp] = ok
                     elif op == OP_CALL:
                         sp = _call(
                             a, stack, sp, sbytes, soff, icd_valid, icd_billable, icd_has, pdate
