@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
+import io
 import json
 import os
 import sys
@@ -20,6 +22,7 @@ import click
 
 from api.envelope import claim_response, error_response, structure_error
 from api.packrefs import PackRefError, PackRefs
+from api.scrub_parallel import Options, Regrouper, parallel_envelopes
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
 from dsl import CompileError
@@ -57,6 +60,43 @@ def _chunks(files: Sequence[Path]) -> Iterator[tuple[list[Claim], list[dict[str,
                 claims, errors = [], []
     if claims or errors:
         yield claims, errors
+
+
+def _render(fmt: str, env: dict[str, Any]) -> str:
+    """One envelope as ``_Writer.write`` writes it (for json without the separator before it)."""
+    if fmt == "jsonl":
+        return json.dumps(env, separators=(",", ":")) + "\n"
+    if fmt == "json":
+        return json.dumps(env, indent=2)
+    buf = io.StringIO()
+    if fmt == "csv":
+        rows = csv.writer(buf)
+        for e in env["errors"] or [{}]:
+            rows.writerow(
+                [
+                    env["controlNumber"],
+                    env["status"],
+                    e.get("ruleId", ""),
+                    e.get("pack", ""),
+                    e.get("packVersion", ""),
+                    e.get("category", ""),
+                    e.get("severity", ""),
+                    " ".join(str(n) for n in e.get("lines", [])),
+                    e.get("field", ""),
+                    e.get("value", ""),
+                    e.get("location", ""),
+                    e.get("description", ""),
+                ]
+            )
+        return buf.getvalue()
+    pcn = env.get("claimReference", {}).get("patientControlNumber", "")
+    buf.write(f"claim {env['controlNumber']} {pcn}: {env['status']}\n")
+    for e in env["errors"]:
+        lines = ",".join(str(n) for n in e["lines"])
+        where = " ".join(x for x in (e["location"], f"lines {lines}" if lines else "") if x)
+        buf.write(f"  {e['severity']:<7} {e['ruleId']:<14} {e['category']:<22} {where}\n")
+        buf.write(f"          {e['description']}\n")
+    return buf.getvalue()
 
 
 class _Writer:
@@ -112,6 +152,14 @@ class _Writer:
             self._table(env)
         self.count += 1
 
+    def write_text(self, text: str) -> None:
+        """Write one envelope serialised by ``_render``."""
+        if self.fmt == "json":
+            self.out.write(("\n" if self.count == 0 else ",\n") + text)
+        else:
+            self.out.write(text)
+        self.count += 1
+
     def _table(self, env: dict[str, Any]) -> None:
         pcn = env.get("claimReference", {}).get("patientControlNumber", "")
         self.out.write(f"claim {env['controlNumber']} {pcn}: {env['status']}\n")
@@ -125,6 +173,12 @@ class _Writer:
         if self.fmt == "json":
             self.out.write("\n]\n")
         self.out.flush()
+
+
+def _build_scrubber(dirs: tuple[Path, ...], data_dir: Path | None) -> Scrubber:
+    """The scrubber of a worker process started with ``spawn`` (``fork`` inherits the parent's)."""
+    with _data_dir(data_dir):
+        return Scrubber.from_directories(list(dirs))
 
 
 @contextlib.contextmanager
@@ -257,6 +311,14 @@ def _pack_dirs(
 @click.option(
     "--explain", is_flag=True, help="Add each edit's explanation (values read, table rows)."
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Worker processes (0: one per CPU).  The output is the same for any number.",
+)
 def scrub_command(
     files: tuple[Path, ...],
     packs: str,
@@ -271,6 +333,7 @@ def scrub_command(
     fail_on: str,
     evaluator: Literal["numba", "reference"],
     explain: bool,
+    jobs: int,
 ) -> None:
     """Scrub claims in FILES (X12 837P/837I or Optum JSON; directories are walked).
 
@@ -306,8 +369,21 @@ def scrub_command(
     progress = sys.stderr.isatty()
     writer = _Writer(out, fmt)
     scrubbed = 0
+    jobs = jobs or os.cpu_count() or 1
     try:
-        for claims, errors in _chunks(paths):
+        if jobs > 1:
+            opts = Options(selected, as_of_date, explain, evaluator, processed, CHUNK)
+            build = functools.partial(_build_scrubber, tuple(dirs), data_dir)
+
+            def show(n: int) -> None:
+                if progress:
+                    click.echo(f"\rscrubbed {n} claims", err=True, nl=False)
+
+            sink = Regrouper(writer.write_text, CHUNK, show)
+            render = functools.partial(_render, fmt)
+            parallel_envelopes(paths, jobs, scrubber, build, opts, render, _error_envelope, sink)
+            worst, input_errors = sink.worst, sink.input_errors
+        for claims, errors in _chunks(paths if jobs <= 1 else []):
             for env in errors:
                 writer.write(env)
             input_errors += len(errors)

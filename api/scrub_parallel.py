@@ -1,0 +1,275 @@
+"""``claimscrub scrub --jobs N``: read, scrub and serialise claims in N worker processes.
+
+The output is byte-identical to ``--jobs 1``.  Why that holds:
+
+* A piece of work is a whole small file (read by ``claims.sources.iter_claims``, as one process
+  would) or a run of whole transaction sets of a large X12 file (``claims.x12.split``: cut only
+  where a single read's envelope state is known, the reader started in that state and at the same
+  byte offsets, so segment numbers, locations and errors are the same).  Files that cannot be cut
+  exactly (JSON, one huge transaction set, odd envelopes) are read and scrubbed in the parent.
+* Edits of a claim do not depend on the other claims of its batch, so workers scrub in their own
+  batches; each envelope is serialised on its own and returned with its kind (claim or error).
+* The parent regroups the envelopes exactly as ``--jobs 1`` batches them (``Regrouper``: per
+  CHUNK claims, the error envelopes met while reading them first, then the claims) and writes them.
+
+Memory: at most ``2 * jobs`` pieces in flight, each about CHUNK claims.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
+from typing import Any, Literal
+
+from claims.model import Claim
+from claims.sources import SourceItem, iter_claims
+from claims.x12.split import Piece, PieceReader, plan_pieces, read_piece
+from engine.scrubber import Scrubber
+
+__all__ = ["Options", "Regrouper", "Rendered", "parallel_envelopes"]
+
+#: A file smaller than this is one piece of work, read whole by a worker.
+SMALL_FILE_BYTES = 8 * 1024 * 1024
+_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What every piece is scrubbed and serialised with."""
+
+    packs: list[str] | None
+    as_of: date | None
+    explain: bool
+    evaluator: Literal["numba", "reference"]
+    processing_date: date
+    chunk: int
+
+
+@dataclass(slots=True)
+class Rendered:
+    """The serialised envelopes of a piece, in file order.
+
+    ``kinds[i]`` is 1 for a claim and 0 for an error envelope; ``worst`` is the highest severity
+    rank of any edit (-1 for none); ``stopped`` says the read of the file ended in this piece.
+    """
+
+    texts: list[str]
+    kinds: bytearray
+    worst: int
+    stopped: bool = False
+
+
+Render = Callable[[dict[str, Any]], str]
+ErrorEnvelope = Callable[[SourceItem], dict[str, Any]]
+
+
+def scrub_items(
+    items: Iterable[SourceItem],
+    scrubber: Scrubber,
+    opts: Options,
+    render: Render,
+    error_envelope: ErrorEnvelope,
+) -> Iterator[Rendered]:
+    """Scrub ``items`` in batches of ``opts.chunk`` claims; serialised envelopes in item order."""
+    from api.envelope import claim_response
+
+    batch: list[Claim] = []
+    order: list[SourceItem | None] = []  # None: the next claim of ``batch``
+
+    def flush() -> Rendered:
+        results = scrubber.scrub(
+            batch,
+            packs=opts.packs,
+            as_of=opts.as_of,
+            explain=opts.explain,
+            evaluator=opts.evaluator,
+            processing_date=opts.processing_date,
+        )
+        out = Rendered([], bytearray(), -1)
+        edits_it = iter(zip(batch, results, strict=True))
+        for entry in order:
+            if entry is None:
+                claim, edits = next(edits_it)
+                out.texts.append(render(claim_response(claim, edits, explain=opts.explain)))
+                out.kinds.append(1)
+                for e in edits:
+                    out.worst = max(out.worst, _SEVERITY_RANK.get(e.severity, 0))
+            else:
+                out.texts.append(render(error_envelope(entry)))
+                out.kinds.append(0)
+        batch.clear()
+        order.clear()
+        return out
+
+    for item in items:
+        if item.claim is not None:
+            batch.append(item.claim)
+            order.append(None)
+            if len(batch) >= opts.chunk:
+                yield flush()
+        else:
+            order.append(item)
+    if order:
+        yield flush()
+
+
+# ---- worker side ------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(
+    scrubber: Scrubber | None,
+    build: Callable[[], Scrubber] | None,
+    opts: Options,
+    render: Render,
+    error_envelope: ErrorEnvelope,
+) -> None:
+    """Per worker: the scrubber (inherited with fork, built once with spawn) and the options."""
+    if scrubber is None:
+        assert build is not None
+        scrubber = build()
+    _WORKER.update(scrubber=scrubber, opts=opts, render=render, error_envelope=error_envelope)
+
+
+def _run_task(task: tuple[Path, Piece | None]) -> Rendered:
+    path, piece = task
+    scrubber: Scrubber = _WORKER["scrubber"]
+    opts: Options = _WORKER["opts"]
+    name = str(path)
+    reader: PieceReader | None = None
+    items: Iterable[SourceItem]
+    if piece is None:
+        items = iter_claims(path)
+    else:
+        reader = PieceReader(name, piece)
+        items = (
+            SourceItem(name, claim=x) if isinstance(x, Claim) else SourceItem(name, error=x)
+            for x in read_piece(reader, path)
+        )
+    out = Rendered([], bytearray(), -1)
+    for part in scrub_items(items, scrubber, opts, _WORKER["render"], _WORKER["error_envelope"]):
+        out.texts.extend(part.texts)
+        out.kinds.extend(part.kinds)
+        out.worst = max(out.worst, part.worst)
+    out.stopped = reader is not None and reader.stopped
+    return out
+
+
+# ---- parent side ------------------------------------------------------------------------------
+
+
+class Regrouper:
+    """Write serialised envelopes in the order ``--jobs 1`` writes them.
+
+    ``--jobs 1`` reads claims in batches of ``chunk`` (across files) and writes each batch's error
+    envelopes before its claim envelopes; this replays that from envelopes in file order.
+    """
+
+    def __init__(self, write: Callable[[str], None], chunk: int, progress: Callable[[int], None]):
+        self.write, self.chunk, self.progress = write, chunk, progress
+        self.claims: list[str] = []
+        self.errors: list[str] = []
+        self.scrubbed = self.input_errors = 0
+        self.worst = -1
+
+    def add(self, part: Rendered) -> None:
+        """Take the envelopes of the next piece (in input order)."""
+        self.worst = max(self.worst, part.worst)
+        for text, kind in zip(part.texts, part.kinds, strict=True):
+            if kind:
+                self.claims.append(text)
+                if len(self.claims) >= self.chunk:
+                    self.flush()
+            else:
+                self.errors.append(text)
+
+    def flush(self) -> None:
+        """Write the batch read so far: its error envelopes, then its claims."""
+        if not (self.claims or self.errors):
+            return
+        for text in self.errors:
+            self.write(text)
+        for text in self.claims:
+            self.write(text)
+        self.input_errors += len(self.errors)
+        self.scrubbed += len(self.claims)
+        self.claims, self.errors = [], []
+        self.progress(self.scrubbed)
+
+
+def _start_method() -> str:
+    method = os.environ.get("CLAIMSCRUB_START_METHOD", "")
+    if method:
+        return method
+    return "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+
+
+def parallel_envelopes(
+    paths: Sequence[Path],
+    jobs: int,
+    scrubber: Scrubber,
+    build: Callable[[], Scrubber],
+    opts: Options,
+    render: Render,
+    error_envelope: ErrorEnvelope,
+    sink: Regrouper,
+) -> None:
+    """Scrub ``paths`` with ``jobs`` worker processes, feeding ``sink`` in input order."""
+    method = _start_method()
+    ctx = mp.get_context(method)
+    inherited = scrubber if method == "fork" else None
+    init_args = (inherited, None if inherited else build, opts, render, error_envelope)
+    pool: Pool = ctx.Pool(jobs, initializer=_init_worker, initargs=init_args)
+    pending: deque[tuple[int, AsyncResult[Rendered]]] = deque()
+    skip = -1  # the index of a file whose read stopped: its later pieces are discarded
+
+    def drain(limit: int) -> None:
+        nonlocal skip
+        while len(pending) > limit:
+            index, result = pending.popleft()
+            part = result.get()
+            if index == skip:
+                continue
+            sink.add(part)
+            if part.stopped:
+                skip = index
+
+    try:
+        for index, path in enumerate(paths):
+            pieces = _plan(path, opts.chunk)
+            if pieces is None:  # read and scrub in the parent, as --jobs 1 does
+                drain(0)
+                for part in scrub_items(iter_claims(path), scrubber, opts, render, error_envelope):
+                    sink.add(part)
+                continue
+            for piece in pieces:
+                pending.append((index, pool.apply_async(_run_task, ((path, piece),))))
+                drain(2 * jobs)
+        drain(0)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+    sink.flush()
+
+
+def _plan(path: Path, chunk: int) -> list[Piece | None] | None:
+    """The pieces of one file (None: the whole file is one piece), or None to read it here."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return [None]
+    if size < SMALL_FILE_BYTES:
+        return [None]
+    try:
+        pieces = plan_pieces(path, chunk)
+    except OSError:
+        return [None]
+    return list(pieces) if pieces is not None else None

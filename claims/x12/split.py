@@ -1,0 +1,251 @@
+"""Cut an 837 file into pieces of whole transaction sets that can be read independently.
+
+Why: ``claimscrub scrub --jobs N`` reads and scrubs the pieces of one large file in N processes.
+Each piece must give exactly the claims and errors that a single read of the whole file gives for
+its segments, so ``plan_pieces`` only cuts files whose structure it can follow cheaply and exactly
+(``bytes.find`` and one regular expression over the mapped file, no per-segment Python):
+
+* one set of delimiters (every ISA well-formed and equal to the first), no segment longer than
+  ``MAX_SEGMENT_BYTES`` (so the tokenizer never stops the read), no space or tab at a segment's
+  edges (so stripping blanks gives the same segments however the file is chunked);
+* clean nesting ``(ISA (GS (ST … SE)* GE)* IEA)+``.  Counts and control numbers may be wrong: they
+  are checked by the reader of the piece that holds the SE/GE/IEA, with the envelope context
+  (``Context``) the parent found for the piece's first ST.
+
+Anything else returns None and the caller reads the file in one pass.  A cut is made only before
+an ST, where a single read is outside any transaction set with a known context; ``read_piece``
+starts a reader in that state.  A read that stops early (too many unreadable segments) marks the
+reader ``stopped``: later pieces of the file must then be discarded, as a single read never gets
+to them.
+"""
+
+from __future__ import annotations
+
+import mmap
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from claims.model import Claim
+from claims.x12._envelope import _Fatal
+from claims.x12.errors import X12Error
+from claims.x12.reader import _Reader
+from claims.x12.tokenizer import (
+    ISA_LENGTH,
+    MAX_SEGMENT_BYTES,
+    Delimiters,
+    _chunk,
+    _decode,
+    _delimiters,
+    _isa_problem,
+)
+
+__all__ = ["Context", "Piece", "PieceReader", "plan_pieces", "read_piece"]
+
+_BOM: Final = b"\xef\xbb\xbf"
+_BLANK: Final = b" \t\r\n"
+#: Segments per ``Chunk`` handed to the reader (about what a 1 MiB tokenizer chunk holds).
+_SEGMENTS_PER_CHUNK: Final = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The envelope state of a single read just before a piece's first ST."""
+
+    isa_ctrl: str
+    gs_ctrl: str
+    gs_version: str
+    gs_count: int
+    st_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Bytes ``start:end`` of the file; ``context`` is None for the first piece (from the ISA)."""
+
+    start: int
+    end: int
+    context: Context | None
+    final: bool
+    delimiters: Delimiters
+    strip: bool
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def plan_pieces(path: Path, claims_per_piece: int) -> list[Piece] | None:
+    """Pieces of about ``claims_per_piece`` claims, or None when the file cannot be cut exactly."""
+    with path.open("rb") as fh:
+        try:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # empty file
+            return None
+        with data:
+            return _plan(data, claims_per_piece)
+
+
+def _plan(data: mmap.mmap, claims_per_piece: int) -> list[Piece] | None:
+    size = len(data)
+    head = data[: 64 * 1024].lstrip(_BLANK)
+    if head.startswith(_BOM):
+        head = head[len(_BOM) :].lstrip(_BLANK)
+    if not head.startswith(b"ISA") or _isa_problem(head[:ISA_LENGTH]) is not None:
+        return None
+    isa_at = data.find(head[:ISA_LENGTH])
+    delims = _delimiters(head[:ISA_LENGTH])
+    term = delims.segment.encode("latin-1")
+    esep = delims.element.encode("latin-1")
+    if len(term) != 1 or len(esep) != 1:
+        return None
+    # No segment longer than the tokenizer allows: every window after a terminator holds one.
+    pos = isa_at
+    while size - pos > MAX_SEGMENT_BYTES:
+        k = data.rfind(term, pos, pos + MAX_SEGMENT_BYTES + 1)
+        if k < 0:
+            return None
+        pos = k + 1
+    # No space or tab at the edge of a segment (stripping would depend on the chunking).
+    has_newline = data.find(b"\n") >= 0 or data.find(b"\r") >= 0
+    for blank in (b" ", b"\t"):
+        if data.find(blank + term) >= 0 or data.find(term + blank) >= 0:
+            return None
+    tail = data[data.rfind(term) + 1 :]
+    if b" " in tail or b"\t" in tail:
+        return None
+    t, e = re.escape(term), re.escape(esep)
+    if has_newline and re.search(rb"[ \t][\r\n]+" + t + rb"|" + t + rb"[\r\n]+[ \t]", data):
+        return None
+    # Every ISA the tokenizer would look at (ISA + a non-alphanumeric byte) must be a plain one.
+    for m in re.finditer(t + rb"[\r\n]*ISA(.)", data, re.DOTALL):
+        nxt = m.group(1)
+        if nxt == esep:
+            isa = data[m.start(1) - 3 : m.start(1) - 3 + ISA_LENGTH]
+            if _isa_problem(isa) is not None or _delimiters(isa) != delims:
+                return None
+        elif not (nxt.isascii() and nxt.isalnum()):
+            return None
+    pattern = re.compile(
+        t + rb"[\r\n]*(ISA|IEA|GS|GE|ST|SE|CLM)(?=" + e + rb"|[\r\n]*(?:" + t + rb"|\Z))"
+    )
+    return _walk(data, pattern, isa_at, term, delims, has_newline, claims_per_piece)
+
+
+def _walk(
+    data: mmap.mmap,
+    pattern: re.Pattern[bytes],
+    isa_at: int,
+    term: bytes,
+    delims: Delimiters,
+    strip: bool,
+    claims_per_piece: int,
+) -> list[Piece] | None:
+    """Follow the envelope segments; cut before an ST once a piece holds enough claims."""
+    esep = delims.element
+
+    def elements(at: int, n: int) -> list[str]:
+        end = data.find(term, at)
+        els = _text(data[at : end if end >= 0 else len(data)].strip(_BLANK)).split(esep)
+        return els + [""] * (n - len(els))
+
+    in_isa, in_gs, in_st = True, False, False
+    isa_ctrl = elements(isa_at, 17)[13]
+    gs_ctrl = gs_version = ""
+    gs_count = st_count = 0
+    starts: list[tuple[int, Context | None]] = [(isa_at, None)]
+    claims = 0
+    for m in pattern.finditer(data, isa_at):
+        sid = m.group(1)
+        if sid == b"CLM":
+            claims += 1
+        elif sid == b"ST":
+            if not in_gs or in_st:
+                return None
+            if claims >= claims_per_piece:
+                ctx = Context(isa_ctrl, gs_ctrl, gs_version, gs_count, st_count)
+                starts.append((m.start() + 1, ctx))
+                claims = 0
+            in_st = True
+        elif sid == b"SE":
+            if not in_st:
+                return None
+            in_st, st_count = False, st_count + 1
+        elif sid == b"GS":
+            if not in_isa or in_gs:
+                return None
+            els = elements(m.start(1), 9)
+            in_gs, st_count, gs_ctrl, gs_version = True, 0, els[6], els[8]
+        elif sid == b"GE":
+            if not in_gs or in_st:
+                return None
+            in_gs, gs_count = False, gs_count + 1
+        elif sid == b"ISA":
+            if in_isa:
+                return None
+            in_isa, gs_count, isa_ctrl = True, 0, elements(m.start(1), 17)[13]
+        else:  # IEA
+            if not in_isa or in_gs:
+                return None
+            in_isa = False
+    if in_isa or len(starts) < 2:
+        return None
+    ends = [s for s, _ in starts[1:]] + [len(data)]
+    return [
+        Piece(start, end, ctx, i == len(starts) - 1, delims, strip)
+        for i, ((start, ctx), end) in enumerate(zip(starts, ends, strict=True))
+    ]
+
+
+class PieceReader(_Reader):
+    """The 837 reader started in a piece's envelope context; ``stopped`` after a fatal error."""
+
+    def __init__(self, file: str, piece: Piece) -> None:
+        super().__init__(file)
+        self.piece = piece
+        self.stopped = False
+        self.csep = piece.delimiters.component
+        ctx = piece.context
+        if ctx is not None:
+            self.in_isa = self.in_gs = True
+            self.isa_ctrl, self.gs_ctrl, self.gs_version = ctx.isa_ctrl, ctx.gs_ctrl, ctx.gs_version
+            self.gs_count, self.st_count = ctx.gs_count, ctx.st_count
+
+    def junk_segment(self, sid: str, code: str, message: str) -> None:
+        """As the envelope reader's, remembering that the read stopped."""
+        try:
+            super().junk_segment(sid, code, message)
+        except _Fatal:
+            self.stopped = True
+            raise
+
+    def _end_of_input(self) -> None:
+        if self.piece.final:
+            super()._end_of_input()
+
+
+def read_piece(reader: PieceReader, path: Path) -> Iterator[Claim | X12Error]:
+    """The claims and errors of ``reader.piece`` of ``path``, as a single read gives them."""
+    piece = reader.piece
+    with path.open("rb") as fh:
+        fh.seek(piece.start)
+        data = fh.read(piece.end - piece.start)
+    term = piece.delimiters.segment
+    if not piece.final:
+        data = data[:-1]  # the piece ends after a terminator, which a single read splits on
+    raw, raw_bytes, bad = _decode(data, term.encode("latin-1"), term)
+    chunks = []
+    base = piece.start
+    for lo in range(0, len(raw), _SEGMENTS_PER_CHUNK):
+        hi = lo + _SEGMENTS_PER_CHUNK
+        sub_bytes = None if raw_bytes is None else raw_bytes[lo:hi]
+        sub_bad = {j - lo: b for j, b in bad.items() if lo <= j < hi}
+        chunks.append(_chunk(piece.delimiters, raw[lo:hi], sub_bytes, sub_bad, base, piece.strip))
+        pieces: list[bytes] | list[str] = raw_bytes[lo:hi] if raw_bytes is not None else raw[lo:hi]
+        base += sum(map(len, pieces)) + len(pieces)
+    return reader.run(iter(chunks))

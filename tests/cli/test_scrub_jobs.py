@@ -1,0 +1,145 @@
+"""``claimscrub scrub --jobs N`` writes exactly what ``--jobs 1`` writes, errors included."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import api.commands.scrub as scrub_module
+import api.scrub_parallel as parallel
+from api.cli import main
+from claims.model import Claim, ClaimKind, Diagnosis, DiagnosisRole, Person, ServiceLine
+from claims.optum import claim_to_json
+from claims.sources import SAMPLES_DIR
+from claims.x12 import WriteOptions, write_x12
+from claims.x12.split import plan_pieces
+
+CODES = ("99213", "27447", "87070", "A0425", "93000", "J1100")
+
+
+def _claims(first: int, n: int) -> list[Claim]:
+    out = []
+    for i in range(first, first + n):
+        lines = tuple(
+            ServiceLine(
+                j + 1,
+                Decimal(10 + (i * 7 + j) % 300),
+                Decimal(1 + (i + j) % 3),
+                CODES[(i + j) % len(CODES)],
+                modifiers=("50",) if (i + j) % 5 == 0 else (),
+                diagnosis_pointers=(1,),
+                service_date=date(2025, 1 + i % 12, 1 + j),
+            )
+            for j in range(1 + i % 3)
+        )
+        out.append(
+            Claim(
+                kind=ClaimKind.PROFESSIONAL,
+                control_number=f"{i:04d}",
+                patient_control_number=f"PCN{i}",
+                total_charge=sum((ln.charge for ln in lines), Decimal(0)) + (i % 4 == 0),
+                facility_code="11",
+                frequency_code="1",
+                subscriber=Person(last_name="TEST", first_name="P", member_id=f"M{i}"),
+                diagnoses=(Diagnosis("M1711" if i % 6 else "E11", DiagnosisRole.PRINCIPAL),),
+                lines=lines,
+            )
+        )
+    return out
+
+
+def _x12(n_claims: int, per_interchange: int = 25) -> bytes:
+    opts = WriteOptions(timestamp=datetime(2025, 1, 1))
+    parts = [
+        write_x12(_claims(s, min(per_interchange, n_claims - s)), opts)
+        for s in range(0, n_claims, per_interchange)
+    ]
+    return b"\n".join(parts)
+
+
+@pytest.fixture
+def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut every file, in pieces of a few claims, and batch by 7 claims: many boundaries."""
+    monkeypatch.setattr(parallel, "SMALL_FILE_BYTES", 0)
+    monkeypatch.setattr(scrub_module, "CHUNK", 7)
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["scrub", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout
+
+
+def _same(*args: str, fmt: str = "jsonl") -> str:
+    one = _run(*args, "--format", fmt, "--fail-on", "warning")
+    two = _run(*args, "--format", fmt, "--fail-on", "warning", "--jobs", "2")
+    assert two == one
+    return one[1]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "table"])
+def test_bundled_samples(fmt: str) -> None:
+    assert _same(str(SAMPLES_DIR), fmt=fmt)
+
+
+def test_reference_samples(x12_samples_dir: Path) -> None:
+    assert _same(str(x12_samples_dir))
+
+
+def test_reference_samples_cut(x12_samples_dir: Path, small_pieces: None) -> None:
+    assert _same(str(x12_samples_dir))
+
+
+def test_multi_transaction_file_is_cut_and_identical(tmp_path: Path, small_pieces: None) -> None:
+    path = tmp_path / "many.837"
+    path.write_bytes(_x12(120))
+    pieces = plan_pieces(path, 7)
+    assert pieces is not None and len(pieces) > 10
+    out = _same(str(path), str(SAMPLES_DIR))
+    pcns = {json.loads(r)["claimReference"].get("patientControlNumber") for r in out.splitlines()}
+    assert {f"PCN{i}" for i in range(120)} <= pcns
+
+
+def test_broken_claim_and_bad_counts_reported_once(tmp_path: Path, small_pieces: None) -> None:
+    data = _x12(90)
+    claims = data.split(b"~CLM*")
+    claims[45] = claims[45].replace(b"DTP*472*D8*2025", b"DTP*472*D8*20X5", 1)
+    data = b"~CLM*".join(claims)
+    se = data.split(b"~SE*")
+    se[30] = b"999" + se[30][se[30].index(b"*") :]
+    data = b"~SE*".join(se)
+    ge = data.split(b"~GE*")
+    ge[2] = b"77" + ge[2][ge[2].index(b"*") :]
+    data = b"~GE*".join(ge)
+    path = tmp_path / "broken.837"
+    path.write_bytes(data)
+    assert plan_pieces(path, 7) is not None
+    out = _same(str(path))
+    for code in ("X12-E021", "X12-E014", "X12-E012"):
+        assert out.count(f'"code":"{code}"') == 1
+
+
+def test_unclean_envelopes_fall_back(tmp_path: Path, small_pieces: None) -> None:
+    data = _x12(60)
+    path = tmp_path / "nose.837"
+    path.write_bytes(data.replace(b"~SE*", b"~XX*", 1))  # an ST with no SE
+    assert plan_pieces(path, 7) is None
+    assert "X12-E005" in _same(str(path))
+    junk = tmp_path / "junk.837"
+    body = data.split(b"~CLM*")
+    body[20] = body[20] + b"~ZZ*1" * 150  # too many unreadable segments: the read stops
+    junk.write_bytes(b"~CLM*".join(body))
+    assert plan_pieces(junk, 7) is not None
+    assert "X12-E007" in _same(str(junk))
+
+
+def test_json_input_falls_back(tmp_path: Path, small_pieces: None) -> None:
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps([claim_to_json(c) for c in _claims(0, 30)]))
+    assert _same(str(path), str(SAMPLES_DIR / "mixed-batch.837"))
+    monkeypatched_default = _run(str(path), "--format", "jsonl", "--jobs", "0")
+    assert monkeypatched_default == _run(str(path), "--format", "jsonl")
