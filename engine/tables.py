@@ -105,14 +105,24 @@ class LoadedTable:
         return lo <= d <= hi
 
     def row_dict(self, row: int) -> dict[str, str]:
-        """A row as ``{column name: value}`` for explanations."""
-        from engine.values import render_value
+        """A row as ``{column name: value}`` for explanations, with its own effective dates.
+
+        ``effective_from`` / ``effective_until`` (ISO dates, inclusive) appear when the row carries
+        them (NCCI PTP effective and deletion dates, CSV date columns): a reviewer of a PTP edit
+        needs to see that the pair was in force on the date of service.
+        """
+        from engine.values import days_to_date, render_value
 
         out: dict[str, str] = {}
         for spec, col in zip(
             self.table.keys + self.table.values, self.keys + self.values, strict=True
         ):
             out[spec.name] = render_value(col.value(row))
+        lo, hi = int(self.row_from[row]), int(self.row_until[row])
+        if lo != OPEN_LO:
+            out["effective_from"] = days_to_date(lo).isoformat()
+        if hi != OPEN_HI:
+            out["effective_until"] = days_to_date(hi).isoformat()
         return out
 
 

@@ -83,3 +83,17 @@ def test_data_dir_file_replaces_the_bundled_synthetic_table(tmp_path: Path, monk
     # the data directory applied to that invocation only: nothing leaks into the next one
     assert "CLAIMSCRUB_DATA_DIR" not in os.environ
     assert _rules(runner.invoke(main, args).stdout) == {"MCR-0001"}
+
+
+def test_ptp_edit_explains_both_lines_and_the_pair_row(tmp_path: Path) -> None:
+    args = ["scrub", str(_ptp_claim(tmp_path)), "--packs", "medicare", "--format", "json"]
+    res = CliRunner().invoke(main, [*args, "--explain", "--fail-on", "never"])
+    [env] = json.loads(res.stdout)
+    [edit] = [e for e in env["errors"] if e["ruleId"] == "MCR-0001"]
+    why = edit["explanation"]
+    assert (why["line.procedure_code"], why["other.procedure_code"]) == ("X0010", "X0012")
+    assert "line.modifiers" in why and "other.modifiers" in why
+    [row] = why["rows"]
+    assert row["column_1"] == "X0010" and row["column_2"] == "X0012"
+    assert row["modifier_indicator"] == "0" and row["effective_from"] == "2020-01-01"
+    assert "effective_until" not in row  # deletion date '*': still in force
