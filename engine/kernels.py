@@ -193,20 +193,8 @@ def in_literal_set(L: Any, S: Any, s: int, x: int) -> bool:
                 b = mid
         if a < hi and mem[a] == x:
             return True
-    for k in range(rng_off[s], rng_off[s + 1]):
-        if str_order[s] == 1:
-            if str_cmp(sbytes, soff, rng_lo[k], x) <= 0 and (
-                str_cmp(sbytes, soff, x, rng_hi[k]) <= 0
-                or str_starts_with(sbytes, soff, x, rng_hi[k])
-            ):
-                return True
-        elif rng_lo[k] != MISS and rng_hi[k] != MISS and rng_lo[k] <= x <= rng_hi[k]:
-            return True
-    if str_order[s] == 1:
-        for k in range(pre_off[s], pre_off[s + 1]):
-            if str_starts_with(sbytes, soff, x, pre[k]):
-                return True
-    return False
+    # the kernel runs the same member search inline, then this range/prefix check
+    return _in_ranges(sbytes, soff, rng_off, rng_lo, rng_hi, pre_off, pre, str_order, s, x)
 
 
 @njit(cache=True, nogil=True, inline="always")
