@@ -463,6 +463,13 @@ class _Parser:
                 e = self.i
                 self.i = e + 1
                 value = ast.Source(self.span(i, e), self.name(i), self.string(e))
+            elif nxt == ".":
+                parts = [self.name(i)]
+                while k[self.i] == ".":
+                    self.i += 1
+                    e = self.name_only()
+                    parts.append(self.name(e))
+                value = ast.Path(self.span(i, e), tuple(parts))
             elif nxt == ":":
                 self.i += 1
                 e = self.name_only()

@@ -283,7 +283,7 @@ class Columns:
     items: tuple[tuple[Name, Name], ...]
 
 
-ClauseValue = Strings | Names | DateRange | Source | Columns
+ClauseValue = Strings | Names | DateRange | Source | Columns | Path  # Path: `field line.x`
 
 
 @dataclass(frozen=True, slots=True)

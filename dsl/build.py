@@ -38,6 +38,7 @@ RULE_CLAUSES: dict[str, tuple[type, ...]] = {
     "reference": (ast.Strings,),
     "supersedes": (ast.Names,),
     "excludes": (ast.Names,),
+    "field": (ast.Path,),
 }
 PACK_CLAUSES: dict[str, tuple[type, ...]] = {
     "version": (ast.Strings,),
@@ -240,6 +241,9 @@ class _Builder:
     def columns(self, meta: Meta, c: list[tuple[ast.Name, ast.Name]]) -> ast.Columns:
         return ast.Columns(self.sp(meta), tuple(c))
 
+    def dotted(self, meta: Meta, c: list[Token]) -> ast.Path:
+        return ast.Path(self.sp(meta), tuple(self.name(t) for t in c))
+
     def clause(self, meta: Meta, c: list[Any]) -> ast.Clause:
         return ast.Clause(self.sp(meta), self.name(c[0]), c[1])
 
@@ -417,6 +421,14 @@ class _Builder:
         templates: list[tuple[str, ast.Template]] = []
         for part in rule_parts:
             if isinstance(part, ast.Clause):
+                value = part.value
+                # `field code` (one name) is a path too, for resolve to report it (E201)
+                if (
+                    part.name.text == "field"
+                    and isinstance(value, ast.Names)
+                    and len(value.items) == 1
+                ):
+                    part = ast.Clause(part.span, part.name, ast.Path(value.span, value.items))
                 clauses.append(part)
                 order.append(part.name.text)
                 if part.name.text == "message" and isinstance(part.value, ast.Strings):

@@ -313,6 +313,10 @@ class _Checker:
             )
         if decl.when is not None:
             self.boolean(decl.when)
+        if meta.edit_field is not None:
+            t = self.expr(meta.edit_field)
+            if t in (T.LINES, T.DIAGNOSES):
+                self.mismatch(meta.edit_field, "a field of one claim, line or diagnosis", t)
         for _, tmpl in decl.templates:
             self.template(tmpl)
         if decl.decide is not None:

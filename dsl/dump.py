@@ -64,6 +64,8 @@ class _Dumper:
                 if self.spans:
                     head.append(_span(value))
                 continue
+            if value is None and f.name == "field" and isinstance(v, ir.Rule):
+                continue  # an additive attribute: dumps without it stay as they were
             if dataclasses.is_dataclass(value) or (
                 isinstance(value, tuple) and any(dataclasses.is_dataclass(x) for x in value)
             ):

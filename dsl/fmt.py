@@ -33,6 +33,7 @@ RULE_ORDER = (
     "when",
     "decide",
     "message",
+    "field",
     "action",
     "override",
     "fix",
@@ -139,6 +140,8 @@ def _clause_value(v: ast.ClauseValue) -> str:
             return f"{f.text} {p.raw}"
         case ast.Columns(items=items):
             return ", ".join(f"{n.text}: {t.text}" for n, t in items)
+        case ast.Path():
+            return v.dotted
     raise AssertionError(v)  # pragma: no cover
 
 

@@ -573,6 +573,9 @@ class Rule:
     references: tuple[str, ...]
     reads: Reads
     span: Span
+    # the `field` clause: the field the edit points at (its ``field`` and ``value``); None: the
+    # first field of the subject that the firing condition reads
+    field: FieldRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,6 +181,12 @@ class _Lowerer:
                     row_cond = ir.And(row.span, T.BOOL, parts)
                 msg = self.template(row.message or message, row)
                 branches.append(ir.Branch(row_cond, row.fires, msg, row.span))
+        field = None
+        if meta.edit_field is not None:
+            ref = self.expr(meta.edit_field)
+            if not isinstance(ref, ir.FieldRef):
+                raise _InternalError(f"`field {meta.edit_field.dotted}` is not a field")
+            field = ref
         reads = ir.Reads(tuple(sorted(self.fields)), tuple(sorted(self.tables)))
         return ir.Rule(
             index=meta.index,
@@ -199,6 +205,7 @@ class _Lowerer:
             references=meta.references,
             reads=reads,
             span=decl.span,
+            field=field,
         )
 
 

@@ -110,6 +110,7 @@ class RuleMeta:
     references: tuple[str, ...] = ()
     supersedes: list[tuple[int, Span]] = field(default_factory=list)
     excludes: list[tuple[int, Span]] = field(default_factory=list)
+    edit_field: ast.Path | None = None  # the `field` clause: what the edit points at
 
 
 @dataclass(slots=True)
@@ -343,6 +344,8 @@ class _Resolver:
                 if n.text not in ("yes", "no"):
                     self.diags.error("E107", "override is `yes` or `no`", n.span)
                 meta.allow_override = n.text == "yes"
+            elif key == "field" and isinstance(cl.value, ast.Path):
+                meta.edit_field = cl.value
             elif key == "fix":
                 meta.fix = _one_string(cl)
             elif key == "rationale":
@@ -547,6 +550,7 @@ def run(file: ast.File, diags: Diagnostics, schema: ClaimSchema = DEFAULT_SCHEMA
         r.res.rules.append(meta)
         env = r.base_env(meta.scope)
         r.expr(decl.when, env)
+        r.expr(meta.edit_field, env)
         for name, tmpl in decl.templates:
             del name
             for part in tmpl.parts:

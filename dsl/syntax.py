@@ -63,7 +63,8 @@ class ParseResult:
 _CLAUSE_WORDS = frozenset(
     (
         "category", "severity", "scope", "effective", "message", "action", "override", "fix",
-        "rationale", "reference", "supersedes", "excludes", "when", "decide", "version", "title",
+        "rationale", "reference", "supersedes", "excludes", "when", "decide", "field", "version",
+        "title",
         "kinds", "depends_on", "source", "key", "value",
     )
 )  # fmt: skip

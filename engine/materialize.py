@@ -327,6 +327,7 @@ class EditTemplate:
         "pack_data",
         "pack_version",
         "path",
+        "path_other",
         "phi",
         "rule",
         "rule_id",
@@ -345,7 +346,13 @@ class EditTemplate:
         self.scope = rule.scope
         self.message = _message(pack, rule, branch)
         subject_slot = SLOT_CLAIM if rule.scope is Scope.CLAIM else SLOT_ITEM
-        ref = _first_subject_field(branch.condition, subject_slot)
+        ref = rule.field
+        if ref is None:
+            ref = _first_subject_field(branch.condition, subject_slot)
+        # a `field other.x` clause points at the pair's other line
+        self.path_other = (
+            ref is not None and ref.slot == SLOT_OTHER and self.scope is Scope.LINE_PAIR
+        )
         self.path: Callable[[Claim, int, int], str] | str = "claimInformation"
         self.value: Hole | None = None
         self.phi = True
@@ -396,7 +403,8 @@ class EditTemplate:
             )
         path = self.path
         if type(path) is not str:
-            path = path(claim, line_pos, dx_pos)  # type: ignore[operator]
+            path_line = other_pos if self.path_other else line_pos
+            path = path(claim, path_line, dx_pos)  # type: ignore[operator]
         value = "" if self.value is None else self.value(claim, item, other, lazy)
         source = item.source if line_pos >= 0 else claim.source  # type: ignore[attr-defined]
         if source is None and line_pos >= 0:

@@ -575,13 +575,21 @@ def build_edit(
     env = _subject_env(pack, rule, claim, f, claim_date(claim, as_of), processing_date)
     message = "".join(p if isinstance(p, str) else _render(p, env) for p in branch.message.parts)
     subject_slot = SLOT_CLAIM if rule.scope is Scope.CLAIM else SLOT_ITEM
-    ref = _first_subject_field(branch.condition, subject_slot)
+    ref = (
+        rule.field
+        if rule.field is not None
+        else _first_subject_field(branch.condition, subject_slot)
+    )
     line_pos = f.item if rule.scope in (Scope.LINE, Scope.LINE_PAIR) else -1
     dx_pos = f.item if rule.scope is Scope.DIAGNOSIS else -1
     path, value = "claimInformation", ""
     if ref is not None:
         info = pack.rules.fields[ref.field]
-        path = optum_path(claim, info, line_pos, dx_pos)
+        # a `field other.x` clause points at the pair's other line
+        path_line = (
+            f.other if ref.slot == SLOT_OTHER and rule.scope is Scope.LINE_PAIR else line_pos
+        )
+        path = optum_path(claim, info, path_line, dx_pos)
         value = "" if is_phi(info) else render_value(ev(ref, env))
     if rule.scope is Scope.LINE:
         lines: tuple[int, ...] = (f.item + 1,)

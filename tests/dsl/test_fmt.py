@@ -79,3 +79,24 @@ def test_parentheses_needed_for_meaning_are_kept() -> None:
     assert "not (line.units > 1 or line.units < 0)" in out
     assert "line.units - (line.units - 1)" in out
     assert dump_ir(compile_source(src), spans=False) == dump_ir(compile_source(out), spans=False)
+
+
+def test_field_clause_is_formatted_after_message() -> None:
+    src = (
+        'rule P-1 "t" { field   other . procedure_code  # the column two code\n'
+        "category ncci-ptp severity error scope pair\n"
+        'when line.procedure_code == other.procedure_code message "m" }\n'
+    )
+    out = format(src)
+    assert out == (
+        'rule P-1 "t" {\n'
+        "  category ncci-ptp\n"
+        "  severity error\n"
+        "  scope pair\n"
+        "  when line.procedure_code == other.procedure_code\n"
+        '  message "m"\n'
+        "  field other.procedure_code  # the column two code\n"
+        "}\n"
+    )
+    assert format(out) == out
+    assert dump_ir(compile_source(out), spans=False) == dump_ir(compile_source(src), spans=False)

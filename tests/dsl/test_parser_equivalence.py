@@ -119,6 +119,13 @@ EDGE_CASES = [
     'rule X "t" { category c severity e scope line when a\v> 1 message "m" }  ',
     'rule X "t" { category c severity e scope line when a > 1 message "m" }\t \r\n  ',
     'rule X "unterminated { category c }',
+    # the `field` clause: a dotted path, a single name (a path too), keywords, errors
+    'rule X "t" { category c severity e scope pair when true message "m"\n'
+    "  field other.procedure_code }",
+    'rule X "t" { field dx.code category c field line . in . x severity e when true message "m" }',
+    'rule X "t" { category c field procedure_code scope line when true message "m" }',
+    'rule X "t" { category c field a, b field "x" field a: b when true message "m" }',
+    'rule X "t" { category c field a. when true message "m" }',
 ]
 
 
