@@ -23,16 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from claimgen import professional_claim
 
 from claims.model import (
     Claim,
-    ClaimKind,
-    Diagnosis,
-    DiagnosisRole,
-    Party,
-    Person,
-    Provider,
-    ProviderRole,
     ServiceLine,
 )
 from claims.x12 import WriteOptions, write_x12
@@ -50,8 +44,6 @@ DX = ("E119", "I10", "E785", "Z0000", "J069", "M545", "R509", "K219", "E1165", "
 
 def make_claims(first: int, n_claims: int) -> list[Claim]:
     """Claims ``first .. first + n_claims - 1``: mostly clean, about a fifth with a defect."""
-    billing = Provider(ProviderRole.BILLING, "1234567893", "207Q00000X", "2", "CLINIC", "", "1")
-    rendering = Provider(ProviderRole.RENDERING, "1999996666", "", "1", "SMITH", "ANN")
     out = []
     for i in range(first, first + n_claims):
         defect = i % 23  # 0..22: a few kinds of defect on a few claims each
@@ -69,30 +61,12 @@ def make_claims(first: int, n_claims: int) -> list[Claim]:
         )
         total = sum((ln.charge for ln in lines), Decimal(0)) + (5 if defect == 3 else 0)
         out.append(
-            Claim(
-                kind=ClaimKind.PROFESSIONAL,
+            professional_claim(
+                i,
+                lines,
                 control_number=f"{1 + i // WRITE_CHUNK:04d}",
-                patient_control_number=f"PCN{i:08d}",
-                total_charge=total,
-                facility_code="11",
-                frequency_code="1",
-                claim_filing_code="CI",
-                payer=Party("ACME HEALTH", "60054"),
-                submitter=Party("CLINIC BILLING", "S1"),
-                receiver=Party("CLEARINGHOUSE", "R1"),
-                subscriber=Person(
-                    f"LAST{i % 997}",
-                    f"FIRST{i % 101}",
-                    member_id=f"M{i:09d}",
-                    birth_date=date(1940 + i % 60, 1 + i % 12, 1 + i % 28),
-                    sex="MF"[i % 2],
-                ),
-                providers=(billing, rendering),
-                diagnoses=(
-                    Diagnosis(DX[i % len(DX)], DiagnosisRole.PRINCIPAL),
-                    Diagnosis("E11" if defect == 4 else DX[(i + 3) % len(DX)], DiagnosisRole.OTHER),
-                ),
-                lines=lines,
+                diagnoses=(DX[i % len(DX)], "E11" if defect == 4 else DX[(i + 3) % len(DX)]),
+                total=total,
             )
         )
     return out

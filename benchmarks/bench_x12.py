@@ -18,16 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from claimgen import professional_claim
 
 from claims.model import (
     Claim,
-    ClaimKind,
-    Diagnosis,
-    DiagnosisRole,
-    Party,
-    Person,
-    Provider,
-    ProviderRole,
     ServiceLine,
 )
 from claims.x12 import WriteOptions, X12Error, read_x12, write_x12
@@ -41,8 +35,6 @@ DX = ("E119", "I10", "E785", "Z0000", "J069", "M545", "R509", "K219")
 
 def make_claims(n_claims: int) -> list[Claim]:
     """Realistic variety: one subscriber per claim, shared billing provider, repeating codes."""
-    billing = Provider(ProviderRole.BILLING, "1234567893", "207Q00000X", "2", "CLINIC", "", "1")
-    rendering = Provider(ProviderRole.RENDERING, "1999996666", "", "1", "SMITH", "ANN")
     claims = []
     for i in range(n_claims):
         lines = tuple(
@@ -58,30 +50,11 @@ def make_claims(n_claims: int) -> list[Claim]:
             for j in range(LINES_PER_CLAIM)
         )
         claims.append(
-            Claim(
-                kind=ClaimKind.PROFESSIONAL,
+            professional_claim(
+                i,
+                lines,
                 control_number=f"{1 + i // 5000:04d}",
-                patient_control_number=f"PCN{i:08d}",
-                total_charge=sum((ln.charge for ln in lines), Decimal(0)),
-                facility_code="11",
-                frequency_code="1",
-                claim_filing_code="CI",
-                payer=Party("ACME HEALTH", "60054"),
-                submitter=Party("CLINIC BILLING", "S1"),
-                receiver=Party("CLEARINGHOUSE", "R1"),
-                subscriber=Person(
-                    f"LAST{i % 997}",
-                    f"FIRST{i % 101}",
-                    member_id=f"M{i:09d}",
-                    birth_date=date(1940 + i % 60, 1 + i % 12, 1 + i % 28),
-                    sex="MF"[i % 2],
-                ),
-                providers=(billing, rendering),
-                diagnoses=(
-                    Diagnosis(DX[i % len(DX)], DiagnosisRole.PRINCIPAL),
-                    Diagnosis(DX[(i + 3) % len(DX)], DiagnosisRole.OTHER),
-                ),
-                lines=lines,
+                diagnoses=(DX[i % len(DX)], DX[(i + 3) % len(DX)]),
             )
         )
     return claims
