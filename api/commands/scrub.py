@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import gc
 import io
 import json
 import os
@@ -32,6 +33,22 @@ from knowledge_packs import bundled_pack_dirs
 __all__ = ["scrub_command"]
 
 CHUNK = 10_000
+
+
+def batch_gc_policy() -> None:
+    """Tune the cyclic garbage collector for a long batch scrub (the CLI process only).
+
+    Why: reading a file allocates millions of small objects (segments, claims) that live until
+    their chunk is scrubbed, and none of them form cycles.  With the default thresholds the
+    collector ran full (generation 2) passes over them and over the loaded packs (code sets,
+    ICD-10-CM list, tables): 1.4 s of a 2.3 s read of 200,000 lines.  ``gc.freeze`` moves what
+    is loaded so far (packs, modules) out of every later collection, and a larger first threshold
+    makes collections rare.  Cycles are still collected; memory stays bounded by the chunk size.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 _SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 _FAIL_ON = {"never": 99, "warning": 1, "error": 2}
 
@@ -359,6 +376,7 @@ def scrub_command(
                     err=True,
                 )
             raise SystemExit(2) from None
+    batch_gc_policy()  # after the packs are loaded: they are frozen out of collections
     known = sorted(scrubber.packs)
     selected = [r.partition("@")[0] for r in requested] or None
     unknown = sorted(set(selected or ()) - set(known))
