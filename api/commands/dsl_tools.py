@@ -1,6 +1,7 @@
 """``claimscrub check`` and ``claimscrub fmt``: the rule-language tools on the command line.
 
-Both take rule files or pack directories (a directory with ``rules/*.rules``).
+Both take rule files or pack directories (a directory with ``rules/*.rules``); ``check`` also takes
+a directory of packs and checks each.
 """
 
 from __future__ import annotations
@@ -22,6 +23,19 @@ def _analyze(path: Path) -> Result:
     if path.is_dir():
         return analyze_pack(path)
     return analyze([(str(path), path.read_text(encoding="utf-8"))])
+
+
+def _targets(path: Path) -> list[Path]:
+    """``path``, or the packs inside it when it is a directory of packs (``knowledge_packs/``).
+
+    A directory is a pack when it has a ``rules/`` directory; one that is not a pack but holds
+    packs is checked pack by pack, as a rule author running ``claimscrub check knowledge_packs``
+    in CI expects.
+    """
+    if not path.is_dir() or (path / "rules").is_dir():
+        return [path]
+    packs = sorted(d for d in path.iterdir() if d.is_dir() and (d / "rules").is_dir())
+    return packs or [path]
 
 
 def _rule_files(paths: tuple[Path, ...]) -> list[Path]:
@@ -48,7 +62,8 @@ def check_command(paths: tuple[Path, ...], output_format: str) -> None:
     """Compile rule files or pack directories; print diagnostics; exit 1 on any error."""
     failed = False
     collected: list[dict[str, object]] = []
-    for path in paths:
+    targets = [t for p in paths for t in _targets(p)]
+    for path in targets:
         result = _analyze(path)
         failed = failed or any(d.severity is Severity.ERROR for d in result.diagnostics)
         if output_format == "json":
@@ -58,7 +73,7 @@ def check_command(paths: tuple[Path, ...], output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(collected, indent=2))
     elif not failed:
-        click.echo(f"ok: {len(paths)} path(s) checked", err=True)
+        click.echo(f"ok: {len(targets)} path(s) checked", err=True)
     raise SystemExit(1 if failed else 0)
 
 

@@ -61,3 +61,29 @@ def test_fmt_check_and_in_place(tmp_path: Path) -> None:
     assert runner.invoke(fmt_command, [str(f)]).exit_code == 0
     assert f.read_text() == GOOD
     assert runner.invoke(fmt_command, ["--check", str(f)]).exit_code == 0
+
+
+def test_check_directory_of_packs(tmp_path: Path) -> None:
+    """``claimscrub check knowledge_packs``: every pack below is checked, errors located in each."""
+    for name, text in (("one", GOOD), ("two", BAD)):
+        (tmp_path / name / "rules").mkdir(parents=True)
+        (tmp_path / name / "rules" / "a.rules").write_text(
+            f'pack {name} {{\n  version "1"\n}}\n\n{text}'
+        )
+    runner = CliRunner()
+    result = runner.invoke(check_command, [str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'two' / 'rules' / 'a.rules'}:9:13: error[E201]" in result.output
+    (tmp_path / "two" / "rules" / "a.rules").write_text('pack two {\n  version "1"\n}\n\n' + GOOD)
+    result = runner.invoke(check_command, [str(tmp_path)])
+    assert result.exit_code == 0
+    assert "ok: 2 path(s) checked" in result.output
+
+
+def test_check_bundled_packs_directory() -> None:
+    from knowledge_packs import bundled_pack_dirs
+
+    root = bundled_pack_dirs()[0].parent
+    result = CliRunner().invoke(check_command, [str(root)])
+    assert result.exit_code == 0, result.output
+    assert f"ok: {len(bundled_pack_dirs())} path(s) checked" in result.output
