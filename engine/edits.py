@@ -10,7 +10,7 @@ from claims.model import Claim, ClaimKind, DiagnosisRole
 from dsl.diagnostics import Span
 from dsl.ir import FieldInfo, FieldRoot
 
-__all__ = ["Edit", "optum_path", "span_text"]
+__all__ = ["Edit", "edit_location", "optum_path", "span_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,3 +177,20 @@ def _dx_path(claim: Claim, attr: str, dx: int) -> str:
     if attr == "poa":
         leaf = "presentOnAdmissionIndicator"
     return f"claimInformation.{container}.{leaf}"
+
+
+def edit_location(claim: Claim, line_pos: int, dx_pos: int) -> str:
+    """Where an edit's subject sits in the X12 file (``2400 SV1``, ``2300 HI``), or "".
+
+    A line's own segment when the edit is about a line; the HI segment of the claim for a
+    diagnosis (every 837 diagnosis is an HI composite in loop 2300); the claim's CLM otherwise.
+    Claims that did not come from X12 have no location.
+    """
+    source = claim.lines[line_pos].source if line_pos >= 0 else None
+    if source is None:
+        source = claim.source
+    if source is None:
+        return ""
+    if dx_pos >= 0 and line_pos < 0:
+        return f"{source.loop} HI"
+    return str(source)

@@ -39,7 +39,7 @@ from dsl.ir import (
     TableHas,
     ValueType,
 )
-from engine.edits import Edit, optum_path, span_text
+from engine.edits import Edit, edit_location, optum_path, span_text
 from engine.pack import PackData
 from engine.reference import (
     Finding,
@@ -406,9 +406,6 @@ class EditTemplate:
             path_line = other_pos if self.path_other else line_pos
             path = path(claim, path_line, dx_pos)  # type: ignore[operator]
         value = "" if self.value is None else self.value(claim, item, other, lazy)
-        source = item.source if line_pos >= 0 else claim.source  # type: ignore[attr-defined]
-        if source is None and line_pos >= 0:
-            source = claim.source
         return Edit(
             index,
             self.rule_id,
@@ -419,7 +416,7 @@ class EditTemplate:
             msg,
             path,
             value,
-            str(source) if source is not None else "",
+            edit_location(claim, line_pos, dx_pos),
             lines,
             claim.diagnoses[dx_pos].code if dx_pos >= 0 else "",
             self.action,

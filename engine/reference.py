@@ -67,7 +67,7 @@ from dsl.ir import (
     TableHas,
     ValueType,
 )
-from engine.edits import Edit, optum_path, span_text
+from engine.edits import Edit, edit_location, optum_path, span_text
 from engine.pack import PackData
 from engine.values import (
     Value,
@@ -597,9 +597,6 @@ def build_edit(
         lines = (f.item + 1, f.other + 1)
     else:
         lines = ()
-    source = claim.lines[f.item].source if line_pos >= 0 else claim.source
-    if source is None and line_pos >= 0:
-        source = claim.source
     return Edit(
         claim_index=f.claim,
         rule_id=rule.id,
@@ -610,7 +607,7 @@ def build_edit(
         message=message,
         field=path,
         value=value,
-        location=str(source) if source is not None else "",
+        location=edit_location(claim, line_pos, dx_pos),
         lines=lines,
         diagnosis=claim.diagnoses[dx_pos].code if dx_pos >= 0 else "",
         action=rule.action,
