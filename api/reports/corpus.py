@@ -29,10 +29,17 @@ __all__ = [
 ]
 
 CHUNK = 5_000
+#: How many unreadable claims a CorpusError lists (the count is always given).
+MAX_REPORTED = 20
 
 
 class CorpusError(Exception):
-    """The corpus could not be read (a missing path, an unreadable file or claim)."""
+    """The corpus could not be read (a missing path, unreadable files or claims).
+
+    Every unreadable claim is read past and listed (up to ``MAX_REPORTED``), so one run shows all
+    of them; no report is produced from a partly read corpus, since its edits would be
+    incomparable with a snapshot of the whole corpus.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +117,22 @@ def scrub_corpus_many(
                 out.extend(CorpusEdit(label, index, claim.control_number, e) for e in edits)
         pending.clear()
 
+    unreadable: list[str] = []
     for label, path in corpus_files(claims):
         for index, item in enumerate(iter_claims(path)):
             if item.claim is None:
-                raise CorpusError(f"{label}: {item.error}")
+                # read on: the author fixes every bad claim from one report, not one per run
+                unreadable.append(f"{label}: {item.error}")
+                continue
             pending.append((label, index, item.claim))
             count += 1
             if len(pending) >= CHUNK:
                 flush()
+    if unreadable:
+        shown = "\n  ".join(unreadable[:MAX_REPORTED])
+        more = len(unreadable) - MAX_REPORTED
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        raise CorpusError(f"{len(unreadable)} unreadable input(s) in the corpus:\n  {shown}{tail}")
     if pending:
         flush()
     return [CorpusRun(tuple(out), count) for out in outs]

@@ -226,3 +226,15 @@ def test_impact_html_renders_in_headless_chromium(tmp_path: Path, corpus: Path) 
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_snapshot_lists_every_unreadable_claim(tmp_path: Path, corpus: Path) -> None:
+    """Two bad files: one run reports both (located), and no snapshot is written."""
+    (corpus / "bad1.json").write_text("not claims")
+    (corpus / "bad2.837").write_bytes(b"ISA*garbage~")
+    out = tmp_path / "o.snap"
+    code, text = run(snapshot_command, str(GP), "--claims", str(corpus), "--out", str(out))
+    assert code == 2
+    assert "2 unreadable input(s)" in text
+    assert "bad1.json:" in text and "bad2.837:" in text
+    assert not out.exists()
