@@ -32,7 +32,7 @@ from claims.sources import SourceItem, iter_claims
 from claims.x12.split import Piece, PieceReader, plan_pieces, read_piece
 from engine.scrubber import Scrubber
 
-__all__ = ["Options", "Regrouper", "Rendered", "parallel_envelopes"]
+__all__ = ["SMALL_FILE_BYTES", "Options", "Regrouper", "Rendered", "parallel_envelopes"]
 
 #: A file smaller than this is one piece of work, read whole by a worker.
 SMALL_FILE_BYTES = 8 * 1024 * 1024

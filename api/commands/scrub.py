@@ -23,7 +23,7 @@ import click
 
 from api.envelope import claim_response, error_response, structure_error
 from api.packrefs import PackRefError, PackRefs
-from api.scrub_parallel import Options, Regrouper, parallel_envelopes
+from api.scrub_parallel import SMALL_FILE_BYTES, Options, Regrouper, parallel_envelopes
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
 from dsl import CompileError
@@ -33,6 +33,29 @@ from knowledge_packs import bundled_pack_dirs
 __all__ = ["scrub_command"]
 
 CHUNK = 10_000
+
+
+def _cpus() -> int:
+    """CPUs this process may run on (the affinity mask in a container, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def _jobs(asked: int | None, paths: Sequence[Path]) -> int:
+    """Worker processes: as asked (0: one per CPU); by default parallel only for large input.
+
+    Why a size threshold: forking workers costs ~0.1 s, more than a small file takes to scrub,
+    and a file below ``SMALL_FILE_BYTES`` is one piece of work anyway.
+    """
+    if asked is not None:
+        return asked or _cpus()
+    total = 0
+    for p in paths:
+        with contextlib.suppress(OSError):
+            total += p.stat().st_size
+    return _cpus() if total >= SMALL_FILE_BYTES else 1
 
 
 def batch_gc_policy() -> None:
@@ -332,9 +355,9 @@ def _pack_dirs(
     "--jobs",
     "-j",
     type=click.IntRange(min=0),
-    default=1,
-    show_default=True,
-    help="Worker processes (0: one per CPU).  The output is the same for any number.",
+    default=None,
+    help="Worker processes (0: one per CPU; default: one per CPU when the input holds at least "
+    "8 MB, else 1).  The output is the same for any number.",
 )
 def scrub_command(
     files: tuple[Path, ...],
@@ -350,7 +373,7 @@ def scrub_command(
     fail_on: str,
     evaluator: Literal["numba", "reference"],
     explain: bool,
-    jobs: int,
+    jobs: int | None,
 ) -> None:
     """Scrub claims in FILES (X12 837P/837I or Optum JSON; directories are walked).
 
@@ -387,7 +410,7 @@ def scrub_command(
     progress = sys.stderr.isatty()
     writer = _Writer(out, fmt)
     scrubbed = 0
-    jobs = jobs or os.cpu_count() or 1
+    jobs = _jobs(jobs, paths)
     try:
         if jobs > 1:
             opts = Options(selected, as_of_date, explain, evaluator, processed, CHUNK)

@@ -143,3 +143,18 @@ def test_json_input_falls_back(tmp_path: Path, small_pieces: None) -> None:
     assert _same(str(path), str(SAMPLES_DIR / "mixed-batch.837"))
     monkeypatched_default = _run(str(path), "--format", "jsonl", "--jobs", "0")
     assert monkeypatched_default == _run(str(path), "--format", "jsonl")
+
+
+def test_default_jobs_follow_input_size(tmp_path: Path) -> None:
+    from api.commands.scrub import _cpus, _jobs
+    from api.scrub_parallel import SMALL_FILE_BYTES
+
+    small, big = tmp_path / "small.837", tmp_path / "big.837"
+    small.write_bytes(b"x" * 100)
+    with big.open("wb") as f:
+        f.truncate(SMALL_FILE_BYTES)  # sparse: size without the disk
+    assert _jobs(None, [small]) == 1
+    assert _jobs(None, [big]) == _cpus()
+    assert _jobs(None, [small, tmp_path / "gone.837"]) == 1  # a vanished path is not an error here
+    assert _jobs(3, [small]) == 3
+    assert _jobs(0, [small]) == _cpus() >= 1
