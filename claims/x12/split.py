@@ -21,15 +21,19 @@ to them.
 
 from __future__ import annotations
 
+import gc
 import mmap
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 from claims.model import Claim
 from claims.x12._envelope import _Fatal
+from claims.x12._planscan import GE, GS, ISA, SE, ST, scan
 from claims.x12.errors import X12Error
 from claims.x12.reader import _Reader
 from claims.x12.tokenizer import (
@@ -87,11 +91,19 @@ def plan_pieces(path: Path, claims_per_piece: int) -> list[Piece] | None:
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except ValueError:  # empty file
             return None
-        with data:
+        try:
             return _plan(data, claims_per_piece)
+        finally:
+            try:
+                data.close()
+            except BufferError:
+                # The call that compiles the scan kernel leaves a reference cycle holding a view
+                # of the map; collect it, then close.
+                gc.collect()
+                data.close()
 
 
-def _plan(data: mmap.mmap, claims_per_piece: int) -> list[Piece] | None:
+def _plan(data: mmap.mmap | bytes, claims_per_piece: int) -> list[Piece] | None:
     size = len(data)
     head = data[: 64 * 1024].lstrip(_BLANK)
     if head.startswith(_BOM):
@@ -111,35 +123,28 @@ def _plan(data: mmap.mmap, claims_per_piece: int) -> list[Piece] | None:
         if k < 0:
             return None
         pos = k + 1
+    events, isa_tags, _, has_newline, blank_edge, blank_crlf = scan(data, term, esep)
     # No space or tab at the edge of a segment (stripping would depend on the chunking).
-    has_newline = data.find(b"\n") >= 0 or data.find(b"\r") >= 0
-    for blank in (b" ", b"\t"):
-        if data.find(blank + term) >= 0 or data.find(term + blank) >= 0:
-            return None
+    if blank_edge or (has_newline and blank_crlf):
+        return None
     tail = data[data.rfind(term) + 1 :]
     if b" " in tail or b"\t" in tail:
         return None
-    t, e = re.escape(term), re.escape(esep)
-    if has_newline and re.search(rb"[ \t][\r\n]+" + t + rb"|" + t + rb"[\r\n]+[ \t]", data):
-        return None
     # Every ISA the tokenizer would look at (ISA + a non-alphanumeric byte) must be a plain one.
-    for m in re.finditer(t + rb"[\r\n]*ISA(.)", data, re.DOTALL):
-        nxt = m.group(1)
+    for tag_at, nxt_byte in isa_tags.tolist():
+        nxt = bytes((nxt_byte,))
         if nxt == esep:
-            isa = data[m.start(1) - 3 : m.start(1) - 3 + ISA_LENGTH]
+            isa = data[tag_at : tag_at + ISA_LENGTH]
             if _isa_problem(isa) is not None or _delimiters(isa) != delims:
                 return None
         elif not (nxt.isascii() and nxt.isalnum()):
             return None
-    pattern = re.compile(
-        t + rb"[\r\n]*(ISA|IEA|GS|GE|ST|SE|CLM)(?=" + e + rb"|[\r\n]*(?:" + t + rb"|\Z))"
-    )
-    return _walk(data, pattern, isa_at, term, delims, has_newline, claims_per_piece)
+    return _walk(data, events, isa_at, term, delims, has_newline, claims_per_piece)
 
 
 def _walk(
-    data: mmap.mmap,
-    pattern: re.Pattern[bytes],
+    data: mmap.mmap | bytes,
+    events: npt.NDArray[np.int64],
     isa_at: int,
     term: bytes,
     delims: Delimiters,
@@ -160,35 +165,35 @@ def _walk(
     gs_count = st_count = 0
     starts: list[tuple[int, Context | None]] = [(isa_at, None)]
     claims = 0
-    for m in pattern.finditer(data, isa_at):
-        sid = m.group(1)
-        if sid == b"CLM":
-            claims += 1
-        elif sid == b"ST":
+    for kind, at, tag_at, clms in events.tolist():
+        if at < isa_at:
+            continue  # a terminator before the first ISA (only blanks precede it)
+        claims += clms
+        if kind == ST:
             if not in_gs or in_st:
                 return None
             if claims >= claims_per_piece:
                 ctx = Context(isa_ctrl, gs_ctrl, gs_version, gs_count, st_count)
-                starts.append((m.start() + 1, ctx))
+                starts.append((at + 1, ctx))
                 claims = 0
             in_st = True
-        elif sid == b"SE":
+        elif kind == SE:
             if not in_st:
                 return None
             in_st, st_count = False, st_count + 1
-        elif sid == b"GS":
+        elif kind == GS:
             if not in_isa or in_gs:
                 return None
-            els = elements(m.start(1), 9)
+            els = elements(tag_at, 9)
             in_gs, st_count, gs_ctrl, gs_version = True, 0, els[6], els[8]
-        elif sid == b"GE":
+        elif kind == GE:
             if not in_gs or in_st:
                 return None
             in_gs, gs_count = False, gs_count + 1
-        elif sid == b"ISA":
+        elif kind == ISA:
             if in_isa:
                 return None
-            in_isa, gs_count, isa_ctrl = True, 0, elements(m.start(1), 17)[13]
+            in_isa, gs_count, isa_ctrl = True, 0, elements(tag_at, 17)[13]
         else:  # IEA
             if not in_isa or in_gs:
                 return None

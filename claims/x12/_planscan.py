@@ -1,0 +1,179 @@
+r"""One compiled pass over a mapped 837 file: the facts ``claims.x12.split`` plans its cuts from.
+
+Why Numba here: planning a 96 MB file with ``re`` and ``mmap.find`` (a regular expression over
+every segment terminator, a handful of whole-file searches) took 1.2-1.7 s, all of it before the
+first worker of ``scrub --jobs`` could start; this pass takes about 0.1 s.  It reports exactly what
+those searches reported (``tests/claims/test_split_plan.py`` compares both on generated and damaged
+files):
+
+* ``events``: every match of ``t [\r\n]* (ISA|IEA|GS|GE|ST|SE|CLM) (?= e | [\r\n]* (t | \Z))``
+  as ``re.finditer`` finds them (non-overlapping), except that CLM matches are only counted: each
+  event row is ``(kind, start of the terminator, start of the tag, CLMs since the previous event)``;
+* ``isa_tags``: each ``t [\r\n]* ISA`` followed by a byte, as ``(start of the tag, next byte)``;
+* flags: a CR or LF anywhere; a space or tab right before or after a terminator; the same across
+  CR/LF runs (``[ \t][\r\n]+t`` or ``t[\r\n]+[ \t]``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "CLM",
+    "GE",
+    "GS",
+    "IEA",
+    "ISA",
+    "SE",
+    "ST",
+    "ScanResult",
+    "scan",
+]
+
+ISA: Final = 0
+IEA: Final = 1
+GS: Final = 2
+GE: Final = 3
+ST: Final = 4
+SE: Final = 5
+CLM: Final = 6
+
+I64 = npt.NDArray[np.int64]
+ScanResult = tuple[I64, I64, int, bool, bool, bool]
+"""(events (n, 4), isa_tags (m, 2), trailing CLMs, CR/LF seen, blank at edge, blank by CR/LF)."""
+
+_CR: Final = 13
+_LF: Final = 10
+_SP: Final = 32
+_TAB: Final = 9
+
+
+@nb.njit(cache=True, nogil=True)
+def _tag(buf: npt.NDArray[np.uint8], j: int, n: int) -> tuple[int, int]:  # pragma: no cover
+    """(kind, length) of the envelope tag at ``j``, or (-1, 0)."""
+    if j + 2 <= n:
+        a = buf[j]
+        b = buf[j + 1]
+        c = buf[j + 2] if j + 3 <= n else 0
+        if a == 73 and b == 83 and c == 65:  # ISA
+            return ISA, 3
+        if a == 73 and b == 69 and c == 65:  # IEA
+            return IEA, 3
+        if a == 67 and b == 76 and c == 77:  # CLM
+            return CLM, 3
+        if a == 71 and b == 83:  # GS
+            return GS, 2
+        if a == 71 and b == 69:  # GE
+            return GE, 2
+        if a == 83 and b == 84:  # ST
+            return ST, 2
+        if a == 83 and b == 69:  # SE
+            return SE, 2
+    return -1, 0
+
+
+@nb.njit(cache=True, nogil=True)
+def _flags(buf: npt.NDArray[np.uint8], term: int) -> tuple[bool, bool, bool]:  # pragma: no cover
+    r"""(a CR or LF anywhere, a blank next to a terminator, ``[ \t][\r\n]+t``)."""
+    n = buf.shape[0]
+    has_crlf = False
+    blank_edge = False
+    blank_crlf = False
+    for p in range(n):
+        x = buf[p]
+        if x == _CR or x == _LF:  # noqa: SIM109 (plain comparisons compile to the tightest loop)
+            has_crlf = True
+        if x == _SP or x == _TAB:  # noqa: SIM109
+            if (p + 1 < n and buf[p + 1] == term) or (p > 0 and buf[p - 1] == term):
+                blank_edge = True
+            q = p + 1
+            while q < n and (buf[q] == _CR or buf[q] == _LF):
+                q += 1
+                if q < n and buf[q] == term:
+                    blank_crlf = True
+                    break
+    return has_crlf, blank_edge, blank_crlf
+
+
+@nb.njit(cache=True, nogil=True)
+def _events(
+    buf: npt.NDArray[np.uint8],
+    term: int,
+    esep: int,
+    events: I64,
+    isas: I64,
+    fill: bool,
+) -> tuple[int, int, int, bool]:  # pragma: no cover
+    r"""Count (``fill`` False) or record the events and ISA tags; also ``t[\r\n]+[ \t]``.
+
+    Why two passes instead of growing the arrays: an array reassigned inside the loop costs
+    reference counting on every iteration (3 s instead of 0.1 s on 96 MB).
+    """
+    n = buf.shape[0]
+    n_ev = 0
+    n_isa = 0
+    clms = 0
+    blank_crlf = False
+    resume = 0
+    for i in range(n):  # a for loop: LLVM vectorises the search for the next terminator
+        if buf[i] != term or i < resume:
+            continue
+        j = i + 1
+        while j < n and (buf[j] == _CR or buf[j] == _LF):
+            j += 1
+        if j > i + 1 and j < n and (buf[j] == _SP or buf[j] == _TAB):
+            blank_crlf = True  # t[\r\n]+[ \t]
+        # t [\r\n]* ISA (.)
+        if j + 3 < n and buf[j] == 73 and buf[j + 1] == 83 and buf[j + 2] == 65:
+            if fill:
+                isas[n_isa, 0] = j
+                isas[n_isa, 1] = buf[j + 3]
+            n_isa += 1
+        kind, length = _tag(buf, j, n)
+        matched = False
+        if kind >= 0:
+            k = j + length
+            if k < n and buf[k] == esep:
+                matched = True
+            else:  # [\r\n]* (t | \Z), t tried first: the terminator may itself be CR or LF
+                while True:
+                    if k >= n or buf[k] == term:
+                        matched = True
+                        break
+                    if buf[k] != _CR and buf[k] != _LF:
+                        break
+                    k += 1
+        if not matched:
+            continue
+        if kind == CLM:
+            clms += 1
+        else:
+            if fill:
+                events[n_ev, 0] = kind
+                events[n_ev, 1] = i
+                events[n_ev, 2] = j
+                events[n_ev, 3] = clms
+            n_ev += 1
+            clms = 0
+        resume = j + length  # re.finditer resumes after the match (the tag)
+    return n_ev, n_isa, clms, blank_crlf
+
+
+def _scan(buf: npt.NDArray[np.uint8], term: int, esep: int) -> ScanResult:
+    has_crlf, blank_edge, blank_crlf = _flags(buf, term)
+    none = np.zeros((0, 4), dtype=np.int64)
+    n_ev, n_isa, _, _ = _events(buf, term, esep, none, none, False)
+    events = np.empty((n_ev, 4), dtype=np.int64)
+    isas = np.empty((n_isa, 2), dtype=np.int64)
+    _, _, clms, crlf_blank = _events(buf, term, esep, events, isas, True)
+    return events, isas, clms, has_crlf, blank_edge, blank_crlf or crlf_blank
+
+
+def scan(data: object, term: bytes, esep: bytes) -> ScanResult:
+    """Scan ``data`` (bytes or a mapped file) with one-byte terminator and element separator."""
+    buf = np.frombuffer(data, dtype=np.uint8)  # type: ignore[call-overload]
+    return _scan(buf, term[0], esep[0])
