@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from claims.model import Claim, ClaimKind, ServiceLine
-from dsl.ir import CompiledRules
+from dsl.ir import CompiledRules, FieldInfo
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import CompiledPack, compile_pack
 from engine.edits import Edit
@@ -38,6 +38,9 @@ class Scrubber:
         for d in data:
             self.packs[d.name] = compile_pack(d, self.interner)
         self._fields = {f.id: f for p in self.packs.values() for f in p.fields_needed}
+        self._by_kinds: dict[
+            tuple[frozenset[str], tuple[str, ...]], tuple[list[CompiledPack], list[FieldInfo]]
+        ] = {}
         if warm:
             self._warm()
 
@@ -52,10 +55,30 @@ class Scrubber:
             loaded.append(PackData.load(rules, Path(p)))
         return cls(loaded)
 
+    def _applicable(
+        self, chosen: list[CompiledPack], chunk: Sequence[Claim]
+    ) -> tuple[list[CompiledPack], list[FieldInfo]]:
+        """The packs that apply to some claim of ``chunk`` (by kind), and the fields they read.
+
+        Why: a file of professional claims need not lay out the institutional packs' fields (type
+        of bill, revenue codes, statement dates ...); a pack that applies to no claim of a batch
+        gives no edit on it, so leaving it out changes nothing.
+        """
+        kinds = frozenset(c.kind.value for c in chunk)
+        key = (kinds, tuple(p.data.name for p in chosen))
+        got = self._by_kinds.get(key)
+        if got is None:
+            packs = [p for p in chosen if not p.data.claim_kinds or kinds & set(p.data.claim_kinds)]
+            fields = list({f.id: f for p in packs for f in p.fields_needed}.values())
+            got = self._by_kinds[key] = (packs, fields)
+        return got
+
     def _warm(self) -> None:
         line = ServiceLine(1, Decimal(1), Decimal(1), "00000", service_date=date(2020, 1, 1))
-        claim = Claim(ClaimKind.PROFESSIONAL, "0", "0", Decimal(1), "11", "1", lines=(line,))
-        self.scrub([claim])
+        claims = [  # one of each kind, so every pack is warmed
+            Claim(kind, "0", "0", Decimal(1), "11", "1", lines=(line,)) for kind in ClaimKind
+        ]
+        self.scrub(claims)
 
     def scrub(
         self,
@@ -81,9 +104,10 @@ class Scrubber:
                     chosen, chunk, as_of=as_of, explain=explain, processing_date=processing_date
                 )
             else:
-                batch = ClaimBatch.build(chunk, self._fields.values(), self.interner)
+                applicable, fields = self._applicable(chosen, chunk)
+                batch = ClaimBatch.build(chunk, fields, self.interner)
                 edits = evaluate(
-                    chosen,
+                    applicable,
                     batch,
                     as_of=as_of,
                     explain=explain,
