@@ -191,6 +191,9 @@ class ServiceLine:
     ndc_unit: str = ""
     description: str = ""
     providers: tuple[Provider, ...] = ()  # one per role, in ProviderRole order
+    # 837P 2400 REF*G1 (up to 5): authorizations for this service (the claim's own is REF*G1 in
+    # 2300); 837I lines have none
+    prior_authorizations: tuple[str, ...] = ()
     source: SourceLocation | None = field(default=None, compare=False)
 
 

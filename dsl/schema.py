@@ -126,6 +126,12 @@ _APPENDED: Final[tuple[tuple[str, FieldRoot, ValueType, str], ...]] = (
     ("claim.occurrence_codes", FieldRoot.CLAIM, T.CODE_SET, "occurrence codes (HI*BH)"),
     ("claim.occurrence_spans", FieldRoot.CLAIM, T.CODE_SET, "occurrence span codes (HI*BI)"),
     ("claim.payer_id", FieldRoot.CLAIM, T.CODE, "payer identifier (2010BB NM109)"),
+    (
+        "line.prior_authorizations",
+        FieldRoot.LINE,
+        T.CODE_SET,
+        "the line's prior authorization numbers (837P 2400 REF*G1)",
+    ),
 )
 _ATTRIBUTE_PATHS: Final[Mapping[str, tuple[str, ...]]] = {
     "claim.payer_id": ("payer", "identifier"),

@@ -112,6 +112,7 @@ _LINE_TOP: Final[Mapping[str, str]] = {
     "ndc": "drugIdentification.nationalDrugCode",
     "ndc_quantity": "drugIdentification.nationalDrugUnitCount",
     "ndc_unit": "drugIdentification.measurementUnitCode",
+    "prior_authorizations": "serviceLineReferenceInformation.priorAuthorization",
 }
 _LINE_SERVICE: Final[Mapping[str, str]] = {
     "procedure_code": "procedureCode",

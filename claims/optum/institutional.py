@@ -554,6 +554,8 @@ class InstitutionalClaimRequest(OptumModel):
 
 
 def _line_json(line: ServiceLine) -> dict[str, Any]:
+    if line.prior_authorizations:  # Institutional Claims v1 has no line-level authorization
+        raise ValueError(f"line {line.number}: an institutional line has no prior authorization")
     svc: dict[str, Any] = {"serviceLineRevenueCode": line.revenue_code}
     if line.procedure_code or line.procedure_qualifier != "HC":
         svc["procedureIdentifier"] = line.procedure_qualifier

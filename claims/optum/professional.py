@@ -15,9 +15,9 @@ how unread properties are handled).  ``to_domain`` maps one request to a ``Claim
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from claims.model import (
     Claim,
@@ -276,6 +276,28 @@ _LINE_PROVIDER_KEYS: tuple[tuple[str, ProviderRole], ...] = (
 )
 
 
+class LinePriorAuthorization(OptumModel):
+    """``PriorAuthorization`` (2400 REF*G1)."""
+
+    UNMODELLED = names("otherPayerPrimaryIdentifier")
+
+    prior_authorization_or_referral_number: Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class ServiceLineReferenceInformation(OptumModel):
+    """``ServiceLineReferenceInformation`` (2400 REF): the line's prior authorizations."""
+
+    UNMODELLED = names(
+        "repricedLineItemReferenceNumber adjustedRepricedLineItemReferenceNumber"
+        " mammographyCertificationNumber clinicalLaboratoryImprovementAmendmentNumber"
+        " referringCliaNumber immunizationBatchNumber referralNumber"
+    )
+
+    prior_authorization: Annotated[
+        list[LinePriorAuthorization], Field(default_factory=list, max_length=5)
+    ]
+
+
 class ProfessionalServiceLine(OptumModel):
     """``ServiceLine`` (2400)."""
 
@@ -285,7 +307,7 @@ class ProfessionalServiceLine(OptumModel):
         " durableMedicalEquipmentCertification ambulanceCertification hospiceEmployeeIndicator"
         " conditionIndicatorDurableMedicalEquipment serviceLineDateInformation"
         " ambulancePatientCount obstetricAnesthesiaAdditionalUnits testResults"
-        " contractInformation serviceLineReferenceInformation salesTaxAmount postageTaxAmount"
+        " contractInformation salesTaxAmount postageTaxAmount"
         " fileInformation additionalNotes goalRehabOrDischargePlans thirdPartyOrganizationNotes"
         " purchasedServiceInformation linePricingRepricingInformation ambulancePickUpLocation"
         " ambulanceDropOffLocation lineAdjudicationInformation formIdentification"
@@ -302,10 +324,12 @@ class ProfessionalServiceLine(OptumModel):
     supervising_provider: ProfessionalLineProvider | None = None
     ordering_provider: ProfessionalLineProvider | None = None
     referring_provider: ProfessionalLineProvider | None = None
+    service_line_reference_information: ServiceLineReferenceInformation | None = None
 
     def to_domain(self, position: int) -> ServiceLine:
         """The domain line; ``position`` (1-based) numbers it when ``assignedNumber`` is absent."""
         svc = self.professional_service
+        ref = self.service_line_reference_information
         pointers = svc.composite_diagnosis_code_pointers
         providers = line_providers(
             (
@@ -326,6 +350,10 @@ class ProfessionalServiceLine(OptumModel):
             diagnosis_pointers=tuple(pointers.diagnosis_code_pointers if pointers else ()),
             emergency=bool(svc.emergency_indicator),
             providers=providers,
+            prior_authorizations=tuple(
+                a.prior_authorization_or_referral_number
+                for a in (ref.prior_authorization if ref is not None else ())
+            ),
         )
 
 
@@ -455,6 +483,12 @@ def _line_json(line: ServiceLine) -> dict[str, Any]:
     drug = drug_json(line, qualifier=True)
     if drug is not None:
         out["drugIdentification"] = drug
+    if line.prior_authorizations:
+        out["serviceLineReferenceInformation"] = {
+            "priorAuthorization": [
+                {"priorAuthorizationOrReferralNumber": a} for a in line.prior_authorizations
+            ]
+        }
     line_providers_json(line.providers, _LINE_PROVIDER_KEYS, _provider_json, out)
     return out
 

@@ -35,12 +35,12 @@ _new_provider = fast_constructor(Provider)
 # Positions in a line draft; they must follow ServiceLine's field order (checked below).
 L_NUMBER, L_CHARGE, L_UNITS, L_CODE, L_QUALIFIER, L_MODIFIERS, L_REVENUE, L_UNIT_TYPE = range(8)
 L_DATE, L_DATE_END, L_POS, L_POINTERS, L_EMERGENCY, L_NDC, L_NDC_QTY, L_NDC_UNIT = range(8, 16)
-L_DESCRIPTION, L_PROVIDERS, L_SOURCE = range(16, 19)
+L_DESCRIPTION, L_PROVIDERS, L_PRIOR_AUTH, L_SOURCE = range(16, 20)
 _LINE_FIELDS: Final = (
     "number", "charge", "units", "procedure_code", "procedure_qualifier", "modifiers",
     "revenue_code", "unit_type", "service_date", "service_date_end", "place_of_service",
     "diagnosis_pointers", "emergency", "ndc", "ndc_quantity", "ndc_unit", "description",
-    "providers", "source",
+    "providers", "prior_authorizations", "source",
 )  # fmt: skip
 if tuple(f.name for f in fields(ServiceLine)) != tuple(_LINE_FIELDS):  # pragma: no cover
     raise RuntimeError("claims.model.ServiceLine changed its fields; update claims/x12/_drafts.py")
@@ -65,6 +65,7 @@ LINE_TEMPLATE: Final[list[Any]] = [
     "",
     "",
     None,
+    (),
     None,
 ]
 

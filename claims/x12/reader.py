@@ -58,6 +58,7 @@ from claims.x12._drafts import (
     L_NUMBER,
     L_POINTERS,
     L_POS,
+    L_PRIOR_AUTH,
     L_PROVIDERS,
     L_QUALIFIER,
     L_REVENUE,
@@ -475,6 +476,11 @@ class _Reader(EnvelopeReader):
                 claim.referral = value
             elif qualifier == "F8":
                 claim.original_ref = value
+        elif self.area == LINE and qualifier == "G1" and self.kind is ClaimKind.PROFESSIONAL:
+            claim = self.claim
+            line = None if claim is None else claim.line
+            if line is not None:  # 2400 REF*G1: prior authorization of this service
+                line[L_PRIOR_AUTH] = (*line[L_PRIOR_AUTH], value)
         elif self.area not in _PARTY_AREAS:
             self._misplaced("REF")
 

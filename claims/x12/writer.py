@@ -443,6 +443,12 @@ class _Writer:
             )
         if ln.service_date is not None:
             out.append(_seg("DTP", "472", *_date_element(ln.service_date, ln.service_date_end)))
+        if ln.prior_authorizations and not professional:
+            raise ValueError(f"line {ln.number}: an 837I line has no prior authorization (REF*G1)")
+        if len(ln.prior_authorizations) > 5:
+            raise ValueError(f"line {ln.number}: more than 5 prior authorizations (REF*G1)")
+        for auth in ln.prior_authorizations:  # 2400 REF*G1, after DTP (TR3 segment order)
+            out.append(_seg("REF", "G1", _t(auth, "prior authorization")))
         if ln.ndc:
             out.append(_seg("LIN", "", "N4", _t(ln.ndc, "NDC")))
             if ln.ndc_quantity is not None or ln.ndc_unit:

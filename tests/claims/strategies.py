@@ -148,6 +148,7 @@ def _professional_line(draw: st.DrawFn, number: int, n_dx: int) -> ServiceLine:
             draw(st.lists(st.integers(1, n_dx), min_size=1, max_size=min(4, n_dx), unique=True))
         ),
         emergency=draw(st.booleans()),
+        prior_authorizations=tuple(draw(st.lists(_text(_ALNUM, 1, 15), max_size=2))),
     )
 
 

@@ -240,3 +240,22 @@ def test_looks_like_x12() -> None:
     assert not looks_like_x12(b"ISAAC")
     assert not looks_like_x12(b'{"claims": []}')
     assert not looks_like_x12(b"")
+
+
+def test_line_prior_authorizations_2400_ref_g1() -> None:
+    """837P 2400 REF*G1 belongs to its line; the claim's own stays 2300 REF*G1; 2420 REFs do not."""
+    body = list(BODY)
+    body.insert(body.index("CLM*A1*100***11:B:1*Y*A*Y*Y") + 1, "REF*G1*CLAIMPA")
+    first_dtp = body.index("DTP*472*D8*20240102")
+    body[first_dtp + 1 : first_dtp + 1] = ["REF*6R*LINE1", "REF*G1*PA1", "REF*G1*PA2"]
+    second_dtp = body.index("DTP*472*D8*20240102", first_dtp + 1)
+    body[second_dtp + 1 : second_dtp + 1] = [
+        "NM1*82*1*DOC*JOHN****XX*1234567893",
+        "REF*G1*NOT-A-LINE-PA",  # inside the 2420A rendering provider loop
+    ]
+    items = _read(make_837(body))
+    a, b = items
+    assert isinstance(a, Claim) and isinstance(b, Claim)
+    assert a.prior_authorization == "CLAIMPA"
+    assert [ln.prior_authorizations for ln in a.lines] == [("PA1", "PA2"), ()]
+    assert all(ln.prior_authorizations == () for ln in b.lines)
