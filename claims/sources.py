@@ -12,10 +12,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from claims.model import Claim
-from claims.optum import ClaimJsonError, parse_claims_json
 from claims.x12 import X12Error, looks_like_x12, read_x12
+
+if TYPE_CHECKING:  # imported when a JSON file is read: pydantic models cost ~0.1 s to build
+    from claims.optum import ClaimJsonError
 
 __all__ = [
     "SAMPLES_DIR",
@@ -123,6 +126,8 @@ def iter_claims(path: Path) -> Iterator[SourceItem]:
         msg = f"JSON document larger than {MAX_JSON_BYTES} bytes; split it or use X12"
         yield SourceItem(name, error=InputError(name, "IN-E004", msg))
         return
+    from claims.optum import ClaimJsonError, parse_claims_json
+
     try:
         claims = parse_claims_json(data)
     except ClaimJsonError as exc:
