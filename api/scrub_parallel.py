@@ -21,7 +21,7 @@ import multiprocessing as mp
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
@@ -30,9 +30,10 @@ from typing import Any, Literal
 from claims.model import Claim
 from claims.sources import SourceItem, iter_claims
 from claims.x12.split import Piece, PieceReader, plan_pieces, read_piece
+from engine.edits import Edit
 from engine.scrubber import Scrubber
 
-__all__ = ["SMALL_FILE_BYTES", "Options", "Regrouper", "Rendered", "parallel_envelopes"]
+__all__ = ["SMALL_FILE_BYTES", "Options", "Regrouper", "Rendered", "Tally", "parallel_envelopes"]
 
 #: A file smaller than this is one piece of work, read whole by a worker.
 SMALL_FILE_BYTES = 8 * 1024 * 1024
@@ -52,16 +53,55 @@ class Options:
 
 
 @dataclass(slots=True)
+class Tally:
+    """What a run found, for the closing summary, and the worst severity for ``--fail-on``."""
+
+    claims: int = 0
+    edited: int = 0
+    by_severity: dict[str, int] = field(default_factory=dict)
+    worst: int = -1  # rank of the worst severity seen (_SEVERITY_RANK), -1 for none
+
+    def add_claim(self, edits: Sequence[Edit]) -> None:
+        """Count one scrubbed claim and its edits."""
+        self.claims += 1
+        if not edits:
+            return
+        self.edited += 1
+        counts = self.by_severity
+        for e in edits:
+            counts[e.severity] = counts.get(e.severity, 0) + 1
+            self.worst = max(self.worst, _SEVERITY_RANK.get(e.severity, 0))
+
+    def merge(self, other: Tally) -> None:
+        """Add another part's counts (a worker's piece)."""
+        self.claims += other.claims
+        self.edited += other.edited
+        for severity, n in other.by_severity.items():
+            self.by_severity[severity] = self.by_severity.get(severity, 0) + n
+        self.worst = max(self.worst, other.worst)
+
+    def summary(self, unreadable: int) -> str:
+        """One line for people: ``3 claims scrubbed, 1 with edits (2 errors); 0 unreadable``."""
+        ranked = sorted(self.by_severity.items(), key=lambda kv: -_SEVERITY_RANK.get(kv[0], 0))
+        found = ", ".join(f"{n} {sev}{'' if n == 1 else 's'}" for sev, n in ranked)
+        edits = f" ({found})" if found else ""
+        return (
+            f"{self.claims} claims scrubbed, {self.edited} with edits{edits}; "
+            f"{unreadable} unreadable input(s)"
+        )
+
+
+@dataclass(slots=True)
 class Rendered:
     """The serialised envelopes of a piece, in file order.
 
-    ``kinds[i]`` is 1 for a claim and 0 for an error envelope; ``worst`` is the highest severity
-    rank of any edit (-1 for none); ``stopped`` says the read of the file ended in this piece.
+    ``kinds[i]`` is 1 for a claim and 0 for an error envelope; ``tally`` counts the claims and
+    edits; ``stopped`` says the read of the file ended in this piece.
     """
 
     texts: list[str]
     kinds: bytearray
-    worst: int
+    tally: Tally
     stopped: bool = False
 
 
@@ -91,15 +131,14 @@ def scrub_items(
             evaluator=opts.evaluator,
             processing_date=opts.processing_date,
         )
-        out = Rendered([], bytearray(), -1)
+        out = Rendered([], bytearray(), Tally())
         edits_it = iter(zip(batch, results, strict=True))
         for entry in order:
             if entry is None:
                 claim, edits = next(edits_it)
                 out.texts.append(render(claim_response(claim, edits, explain=opts.explain)))
                 out.kinds.append(1)
-                for e in edits:
-                    out.worst = max(out.worst, _SEVERITY_RANK.get(e.severity, 0))
+                out.tally.add_claim(edits)
             else:
                 out.texts.append(render(error_envelope(entry)))
                 out.kinds.append(0)
@@ -153,11 +192,11 @@ def _run_task(task: tuple[Path, Piece | None]) -> Rendered:
             SourceItem(name, claim=x) if isinstance(x, Claim) else SourceItem(name, error=x)
             for x in read_piece(reader, path)
         )
-    out = Rendered([], bytearray(), -1)
+    out = Rendered([], bytearray(), Tally())
     for part in scrub_items(items, scrubber, opts, _WORKER["render"], _WORKER["error_envelope"]):
         out.texts.extend(part.texts)
         out.kinds.extend(part.kinds)
-        out.worst = max(out.worst, part.worst)
+        out.tally.merge(part.tally)
     out.stopped = reader is not None and reader.stopped
     return out
 
@@ -177,11 +216,11 @@ class Regrouper:
         self.claims: list[str] = []
         self.errors: list[str] = []
         self.scrubbed = self.input_errors = 0
-        self.worst = -1
+        self.tally = Tally()
 
     def add(self, part: Rendered) -> None:
         """Take the envelopes of the next piece (in input order)."""
-        self.worst = max(self.worst, part.worst)
+        self.tally.merge(part.tally)
         for text, kind in zip(part.texts, part.kinds, strict=True):
             if kind:
                 self.claims.append(text)

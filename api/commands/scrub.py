@@ -23,7 +23,7 @@ import click
 
 from api.envelope import claim_response, error_response, structure_error
 from api.packrefs import PackRefError, PackRefs
-from api.scrub_parallel import SMALL_FILE_BYTES, Options, Regrouper, parallel_envelopes
+from api.scrub_parallel import SMALL_FILE_BYTES, Options, Regrouper, Tally, parallel_envelopes
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
 from dsl import CompileError
@@ -72,7 +72,6 @@ def batch_gc_policy() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 _FAIL_ON = {"never": 99, "warning": 1, "error": 2}
 
 
@@ -405,7 +404,7 @@ def scrub_command(
     unknown = sorted(set(selected or ()) - set(known))
     if unknown:
         raise click.UsageError(f"unknown pack(s): {', '.join(unknown)}; known: {', '.join(known)}")
-    worst, input_errors = -1, 0
+    tally, input_errors = Tally(), 0
     out: IO[str] = output.open("w", encoding="utf-8") if output else sys.stdout
     progress = sys.stderr.isatty()
     writer = _Writer(out, fmt)
@@ -423,7 +422,7 @@ def scrub_command(
             sink = Regrouper(writer.write_text, CHUNK, show)
             render = functools.partial(_render, fmt)
             parallel_envelopes(paths, jobs, scrubber, build, opts, render, _error_envelope, sink)
-            worst, input_errors = sink.worst, sink.input_errors
+            tally, input_errors = sink.tally, sink.input_errors
         for claims, errors in _chunks(paths if jobs <= 1 else []):
             for env in errors:
                 writer.write(env)
@@ -438,18 +437,22 @@ def scrub_command(
             )
             for claim, edits in zip(claims, results, strict=True):
                 writer.write(claim_response(claim, edits, explain=explain))
-                for e in edits:
-                    worst = max(worst, _SEVERITY_RANK.get(e.severity, 0))
+                tally.add_claim(edits)
             scrubbed += len(claims)
             if progress:
                 click.echo(f"\rscrubbed {scrubbed} claims", err=True, nl=False)
+        summary = tally.summary(input_errors)
+        if fmt == "table":  # the table is for people: end it with the totals
+            out.write(summary + "\n")
     finally:
         writer.close()
         if output:
             out.close()
     if progress:
         click.echo("", err=True)
+        if fmt != "table" or output:
+            click.echo(summary, err=True)
     if input_errors:
         raise SystemExit(2)
-    if worst >= _FAIL_ON[fail_on]:
+    if tally.worst >= _FAIL_ON[fail_on]:
         raise SystemExit(1)

@@ -158,3 +158,35 @@ def test_default_jobs_follow_input_size(tmp_path: Path) -> None:
     assert _jobs(None, [small, tmp_path / "gone.837"]) == 1  # a vanished path is not an error here
     assert _jobs(3, [small]) == 3
     assert _jobs(0, [small]) == _cpus() >= 1
+
+
+def test_table_ends_with_the_totals(tmp_path: Path, small_pieces: None) -> None:
+    """The table's last line counts claims and edits; one worker or several, the same line."""
+    path = tmp_path / "many.837"
+    path.write_bytes(_x12(60))
+    _, jsonl = _run(str(path), "--format", "jsonl", "--fail-on", "never", "--jobs", "1")
+    envs = [json.loads(row) for row in jsonl.splitlines()]
+    edited = [e for e in envs if e["status"] == "EDITS"]
+    severities: dict[str, int] = {}
+    for env in edited:
+        for err in env["errors"]:
+            severities[err["severity"]] = severities.get(err["severity"], 0) + 1
+    assert edited and len(envs) == 60
+    table = _same(str(path), fmt="table")
+    last = table.splitlines()[-1]
+    assert last.startswith(f"60 claims scrubbed, {len(edited)} with edits (")
+    assert f"{severities['error']} error" in last and last.endswith("; 0 unreadable input(s)")
+
+
+def test_tally_summary_wording() -> None:
+    from api.scrub_parallel import Tally
+
+    t = Tally()
+    assert t.summary(0) == "0 claims scrubbed, 0 with edits; 0 unreadable input(s)"
+    other = Tally(claims=2, edited=1, by_severity={"warning": 1, "error": 2}, worst=2)
+    t.merge(other)
+    t.merge(other)
+    assert t.summary(3) == (
+        "4 claims scrubbed, 2 with edits (4 errors, 2 warnings); 3 unreadable input(s)"
+    )
+    assert t.worst == 2
