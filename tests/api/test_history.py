@@ -302,17 +302,17 @@ def test_promotion_is_picked_up_by_the_background_read(api: Api) -> None:
         body: Any = resp.json
         return {e["packVersion"] for e in body["errors"]}
 
-    assert versions() == {"1.0.0"}
+    assert versions() == {"1.1.0"}
     by = Actor("tester")
     with make_sessionmaker(make_engine(api.url)).begin() as s:
-        create_draft(s, "general-professional", by=by, version="1.0.1")
+        create_draft(s, "general-professional", by=by, version="1.1.1")
         publish(s, "general-professional", by=by, note="test")
-        promote(s, "general-professional", "1.0.1", "production", by=by)
+        promote(s, "general-professional", "1.1.1", "production", by=by)
     api.clock.advance(0.6)
     # Served from the cache while a background read starts (which may already have finished).
-    assert versions() in ({"1.0.0"}, {"1.0.1"})
+    assert versions() in ({"1.1.0"}, {"1.1.1"})
     assert wait_until(lambda: not runtime._ahead.locked())
-    assert versions() == {"1.0.1"}  # within the interval: no request had to read the store
+    assert versions() == {"1.1.1"}  # within the interval: no request had to read the store
 
 
 def test_revocation_is_picked_up_by_the_background_read(api: Api) -> None:

@@ -75,9 +75,9 @@ def test_packs_parameter_narrows_and_pins(api: Api) -> None:
     resp = api.client.post(PROF + "?packs=medicare", json=edits, headers=h)
     assert resp.status_code == 200
     assert {e["pack"] for e in resp.json["errors"]} <= {"medicare"}
-    resp = api.client.post(PROF + "?packs=general-professional@1.0.0", json=edits, headers=h)
+    resp = api.client.post(PROF + "?packs=general-professional@1.1.0", json=edits, headers=h)
     assert resp.status_code == 200
-    assert {e["packVersion"] for e in resp.json["errors"]} == {"1.0.0"}
+    assert {e["packVersion"] for e in resp.json["errors"]} == {"1.1.0"}
     resp = api.client.post(PROF + "?packs=general-professional@9.9", json=edits, headers=h)
     assert resp.status_code == 422
     resp = api.client.post(PROF + "?packs=@", json=edits, headers=h)
@@ -194,14 +194,14 @@ def test_promoted_version_is_picked_up_without_restart(api: Api) -> None:
     assert first.status_code == 200
     by = Actor("tester")
     with make_sessionmaker(make_engine(api.url)).begin() as s:
-        create_draft(s, "general-professional", by=by, version="1.0.1")
+        create_draft(s, "general-professional", by=by, version="1.1.1")
         publish(s, "general-professional", by=by, note="test")
-        promote(s, "general-professional", "1.0.1", "production", by=by)
+        promote(s, "general-professional", "1.1.1", "production", by=by)
     api.clock.advance(2)
     resp = api.client.post(
         PROF + "?packs=general-professional", json=sample("professional-edits"), headers=h
     )
     assert resp.status_code == 200
-    assert {e["packVersion"] for e in resp.json["errors"]} == {"1.0.1"}
+    assert {e["packVersion"] for e in resp.json["errors"]} == {"1.1.1"}
     health = api.client.get("/healthcheck").json
-    assert health["versions"]["general-professional"] == "1.0.1"
+    assert health["versions"]["general-professional"] == "1.1.1"

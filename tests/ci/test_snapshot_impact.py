@@ -48,7 +48,7 @@ def test_snapshot_records_and_checks(tmp_path: Path, corpus: Path) -> None:
     gp10 = [ln for ln in edits if "|GP-0010|" in ln]
     assert len(gp10) == GP0010_NOW
     assert any(
-        ln.startswith("batch.837|000000101|GP-0010|general-professional@1.0.0|1|") for ln in gp10
+        ln.startswith("batch.837|000000101|GP-0010|general-professional@1.1.0|1|") for ln in gp10
     )
     assert all("PATIENT" not in ln and "TEST000001" not in ln for ln in edits)  # no PHI
     # check from another working directory: paths are relative to the snapshot file

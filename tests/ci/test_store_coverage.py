@@ -68,5 +68,5 @@ def test_publish_refused_then_accepted(tmp_path: Path, case_runner: None) -> Non
         discard_draft(s, "general-professional", by=Actor("ci"))
         import_pack(s, fixed, by=Actor("ci"))
         v = publish(s, "general-professional", by=Actor("ci"), note="covered")
-        assert v.version == "1.0.0"
+        assert v.version == "1.1.0"
     engine.dispose()

@@ -142,12 +142,12 @@ def test_store_version_argument(tmp_path: Path) -> None:
         )
     engine.dispose()
     junit = tmp_path / "junit.xml"
-    code, out = invoke("general-professional@1.0.0", "--database", url, "--junit", str(junit))
+    code, out = invoke("general-professional@1.1.0", "--database", url, "--junit", str(junit))
     assert code == 0, out
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("name") == "general-professional"
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props["ref"] == "general-professional@1.0.0"
+    assert props["ref"] == "general-professional@1.1.0"
 
 
 @pytest.mark.parametrize(
