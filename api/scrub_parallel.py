@@ -50,6 +50,7 @@ class Options:
     evaluator: Literal["numba", "reference"]
     processing_date: date
     chunk: int
+    fmt: str = ""  # the output format: "jsonl" writes clean claims through the fast path
 
 
 @dataclass(slots=True)
@@ -117,7 +118,9 @@ def scrub_items(
     error_envelope: ErrorEnvelope,
 ) -> Iterator[Rendered]:
     """Scrub ``items`` in batches of ``opts.chunk`` claims; serialised envelopes in item order."""
-    from api.envelope import claim_response
+    from api.envelope import claim_response, success_jsonl
+
+    fast_clean = opts.fmt == "jsonl"
 
     batch: list[Claim] = []
     order: list[SourceItem | None] = []  # None: the next claim of ``batch``
@@ -136,7 +139,10 @@ def scrub_items(
         for entry in order:
             if entry is None:
                 claim, edits = next(edits_it)
-                out.texts.append(render(claim_response(claim, edits, explain=opts.explain)))
+                if fast_clean and not edits:
+                    out.texts.append(success_jsonl(claim))
+                else:
+                    out.texts.append(render(claim_response(claim, edits, explain=opts.explain)))
                 out.kinds.append(1)
                 out.tally.add_claim(edits)
             else:

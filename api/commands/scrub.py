@@ -21,7 +21,7 @@ from typing import IO, Any, Literal
 
 import click
 
-from api.envelope import claim_response, error_response, structure_error
+from api.envelope import claim_response, error_response, structure_error, success_jsonl
 from api.packrefs import PackRefError, PackRefs
 from api.scrub_parallel import SMALL_FILE_BYTES, Options, Regrouper, Tally, parallel_envelopes
 from claims.model import Claim
@@ -412,7 +412,7 @@ def scrub_command(
     jobs = _jobs(jobs, paths)
     try:
         if jobs > 1:
-            opts = Options(selected, as_of_date, explain, evaluator, processed, CHUNK)
+            opts = Options(selected, as_of_date, explain, evaluator, processed, CHUNK, fmt)
             build = functools.partial(_build_scrubber, tuple(dirs), data_dir)
 
             def show(n: int) -> None:
@@ -436,7 +436,10 @@ def scrub_command(
                 processing_date=processed,
             )
             for claim, edits in zip(claims, results, strict=True):
-                writer.write(claim_response(claim, edits, explain=explain))
+                if edits or fmt != "jsonl":
+                    writer.write(claim_response(claim, edits, explain=explain))
+                else:
+                    writer.write_text(success_jsonl(claim))
                 tally.add_claim(edits)
             scrubbed += len(claims)
             if progress:
