@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from itertools import chain
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -157,6 +157,11 @@ def _encode_scalar(
             bad.extend(o for v, o in zip(values, owners, strict=True) if coded[v] is None)
             coded = {v: MISS if e is None else e for v, e in coded.items()}
         return np.fromiter(map(coded.__getitem__, values), dtype=np.int64, count=n)
+    if kinds == {int}:
+        # whole numbers (line numbers): scaled in one numpy operation when none can overflow
+        ints = cast("Sequence[int]", values)
+        if min(ints) > -_INT_LIMIT and max(ints) < _INT_LIMIT:
+            return np.fromiter(ints, dtype=np.int64, count=n) * SCALE
     out = np.empty(n, dtype=np.int64)
     cache: dict[Decimal, int | None] = {}  # equal Decimals encode equally; values repeat a lot
     for k, (v, o) in enumerate(zip(values, owners, strict=True)):
@@ -344,6 +349,9 @@ def _stack(arrays: list[I64], n: int) -> I64:
         return np.zeros((0, n), dtype=np.int64)
     return np.ascontiguousarray(np.vstack(arrays))
 
+
+#: Whole numbers below this scale to fixed point without overflow (``encode_number``'s limit).
+_INT_LIMIT: Final = 2**62 // SCALE
 
 #: Value types whose missing value :func:`_claim_values` substitutes for None.
 _MISSING: Final = {
