@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
+from claims.fastbuild import fast_constructor
 from claims.model import Claim, ClaimKind, Diagnosis, ServiceLine
 from dsl.ir import (
     SLOT_CLAIM,
@@ -61,6 +62,9 @@ from engine.values import (
 )
 
 __all__ = ["EditTemplate", "PackTemplates", "compile_expr"]
+
+# Edits are built once per finding: the frozen dataclass __init__ costs 1.1 us, this 0.2 us.
+_new_edit = fast_constructor(Edit)
 
 Hole = Callable[[Claim, object, object, "_Lazy"], str]
 """``(claim, item, other, lazy env) -> rendered text``."""
@@ -406,7 +410,7 @@ class EditTemplate:
             path_line = other_pos if self.path_other else line_pos
             path = path(claim, path_line, dx_pos)  # type: ignore[operator]
         value = "" if self.value is None else self.value(claim, item, other, lazy)
-        return Edit(
+        return _new_edit(
             index,
             self.rule_id,
             self.pack,

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
+from claims.fastbuild import fast_constructor
 from claims.model import (
     CodeAmount,
     CodeDate,
@@ -24,7 +25,6 @@ from claims.model import (
     ProviderRole,
     ServiceLine,
 )
-from claims.x12._fastbuild import fast_constructor
 from claims.x12.tokenizer import Chunk
 
 __all__ = ["LINE_TEMPLATE", "ClaimDraft", "PersonDraft", "ProviderDraft"]

@@ -28,6 +28,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any, BinaryIO, Final
 
+from claims.fastbuild import fast_constructor
 from claims.model import (
     Claim,
     ClaimKind,
@@ -71,7 +72,6 @@ from claims.x12._drafts import (
     ProviderDraft,
 )
 from claims.x12._envelope import EnvelopeReader, Handler
-from claims.x12._fastbuild import fast_constructor
 from claims.x12._values import AMOUNT_CACHE, DATE_CACHE, BadValue, amount, d8, dt, pointers, rd8
 from claims.x12.errors import X12Error
 from claims.x12.tokenizer import Chunk, tokenize
@@ -167,7 +167,7 @@ _IGNORED: Final[dict[str, frozenset[int]]] = {
 }
 _PARTY_AREAS: Final = frozenset({BILLING, SUBSCRIBER, PATIENT, _C, _L, _O, ORPHAN})
 
-# Constructors that skip the frozen-dataclass __setattr__ dance (see claims.x12._fastbuild).
+# Constructors that skip the frozen-dataclass __setattr__ dance (see claims.fastbuild).
 _new_line = fast_constructor(ServiceLine)
 _new_source = fast_constructor(SourceLocation)
 _new_claim = fast_constructor(Claim)

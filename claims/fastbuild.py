@@ -1,4 +1,4 @@
-"""Build frozen, slotted dataclasses without their ``__init__``: the reader's hottest path.
+"""Build frozen, slotted dataclasses without their ``__init__``: hot paths (X12 reader, edits).
 
 Why: a frozen dataclass's generated ``__init__`` stores every field through
 ``object.__setattr__`` (to get past its own frozen check), which is a slow generic call.  Storing
