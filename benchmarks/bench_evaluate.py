@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.engine.irbuild
@@ -33,7 +34,8 @@ from dsl.ir import And, Compare, Const, InSet, Scope
 from engine import reference
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import compile_pack
-from engine.evaluate import evaluate, finding_rows, findings
+from engine.evaluate import _batch_arrays, evaluate, finding_rows, findings
+from engine.kernels import run_pack
 from engine.pack import PackData
 from engine.tables import load_tables
 
@@ -100,6 +102,26 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"dir": d, "pack": pack, "cp": cp, "claims": claims, "batch": batch}
 
 
+def _kernel_only(cp: Any, batch: ClaimBatch) -> Callable[[], Any]:
+    """One ``run_pack`` call over the whole batch, its arguments and buffers made beforehand."""
+    n = batch.n_claims
+    active = ~batch.inexact
+    B = _batch_arrays(batch)
+    S = batch.interner.string_arrays()
+    work = tuple(np.zeros(max(64, cp.stack_size), dtype=np.int64) for _ in range(4))
+    out = np.empty((batch.n_lines + n, 5), dtype=np.int64)
+    redo = np.zeros(n, dtype=np.int64)
+
+    def run() -> Any:
+        return run_pack(
+            cp.P, cp.X, active, batch.first_date, batch.line_code, B, S, cp.L, cp.T, cp.I,
+            work, out, redo,
+        )  # fmt: skip
+
+    run()
+    return run
+
+
 def test_evaluate_numba(benchmark: Any, setup: dict[str, Any]) -> None:
     cp, batch = setup["cp"], setup["batch"]
     edits = benchmark(lambda: evaluate([cp], batch))
@@ -118,6 +140,13 @@ def test_evaluate_numba(benchmark: Any, setup: dict[str, Any]) -> None:
         "rows",
         N_LINES / dt,
         f"numba kernel (finding rows, no Python objects): {N_LINES / dt:,.0f} lines/s",
+    )
+    dt = cpu_best(_kernel_only(cp, batch), 5)
+    _report(
+        "run_pack",
+        N_LINES / dt,
+        f"run_pack alone (kernel only, buffers allocated before): {N_LINES / dt:,.0f} lines/s, "
+        f"{dt / N_LINES * 1e9:.0f} ns/line",
     )
     dt = cpu_best(lambda: evaluate([cp], batch), 2)
     _report(

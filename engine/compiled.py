@@ -127,10 +127,10 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
     dir_at: list[int] = []
     dir_n: list[int] = []
     dirs: list[int] = []
-    bits_at: list[int] = []
-    bits_mask: list[int] = []
-    bits: list[npt.NDArray[np.uint8]] = []
-    n_bits_total = 0
+    filt_at: list[int] = []
+    fw_off: list[I64] = []
+    words: list[I64] = []
+    n_words = 0
     n_vals = 0
     for lt in tables:
         t = lt.table
@@ -168,29 +168,27 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
             n_vals += order.shape[0]
         row_off.append(row_off[-1] + order.shape[0])
         # directory: rows of each first-key id (interned codes are small non-negative ints)
+        filt_at.append(-1)
         if table_ok and order.shape[0] and lt.keys[0].type in _STR_TYPES:
             k1 = keys[-1] >> 32 if len(enc_keys) == 2 else keys[-1]
             n_dir = int(k1[-1]) + 1
             dir_at.append(len(dirs))
             dir_n.append(n_dir)
-            dirs.extend(np.searchsorted(k1, np.arange(n_dir + 1, dtype=np.int64)).tolist())
+            starts = np.searchsorted(k1, np.arange(n_dir + 1, dtype=np.int64))
+            dirs.extend(starts.tolist())
+            # membership prefilter of pair tables: per first key a block of words
+            if len(enc_keys) == 2:
+                filt_at[-1] = 1
+                fo, fw = _pair_filter(k1, keys[-1] & 0xFFFFFFFF, np.diff(starts), n_words)
+                n_words += fw.shape[0]
+                words.append(fw)
+            else:
+                fo = np.zeros(n_dir + 1, dtype=np.int64)
+            fw_off.append(fo)
         else:
             dir_at.append(-1)
             dir_n.append(0)
         n_keys.append(len(enc_keys))
-        # membership prefilter for pair tables: one bit per hash of the packed key
-        if table_ok and len(enc_keys) == 2 and order.shape[0]:
-            n_bits = 1 << max(13, int(16 * order.shape[0] - 1).bit_length())
-            h = ((keys[-1] * np.int64(K.HASH_MUL)) >> 24) & (n_bits - 1)
-            block = np.zeros(n_bits // 8, dtype=np.uint8)
-            np.bitwise_or.at(block, h >> 3, (1 << (h & 7)).astype(np.uint8))
-            bits_at.append(n_bits_total)
-            bits_mask.append(n_bits - 1)
-            bits.append(block)
-            n_bits_total += block.shape[0]
-        else:
-            bits_at.append(-1)
-            bits_mask.append(0)
         los.append(OPEN_LO if t.effective_from is None else date_to_days(t.effective_from))
         his.append(OPEN_HI if t.effective_until is None else date_to_days(t.effective_until))
         ok.append(table_ok)
@@ -211,12 +209,39 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
             np.asarray(dir_at, dtype=np.int64),
             np.asarray(dir_n, dtype=np.int64),
             np.asarray(dirs, dtype=np.int64),
-            np.asarray(bits_at, dtype=np.int64),
-            np.asarray(bits_mask, dtype=np.int64),
-            np.concatenate(bits) if bits else np.zeros(1, dtype=np.uint8),
+            np.asarray(filt_at, dtype=np.int64),
+            _cat(fw_off),
+            _cat(words) if words else np.zeros(1, dtype=np.int64),
         ),
         first,
     )
+
+
+FILTER_BITS: Final = 16
+"""Filter bits per table row (three of them set per row): about 0.5 % false positives."""
+
+
+def _pair_filter(k1: I64, k2: I64, counts: I64, base: int) -> tuple[I64, I64]:
+    """Per-first-key membership filter of a pair table (see :func:`engine.kernels.pair_maybe`).
+
+    ``k1``/``k2`` are the rows' keys (sorted by ``k1``), ``counts[k]`` the rows of first key
+    ``k``.  Returns word offsets aligned with the directory (``off[k] .. off[k + 1]``: the block
+    of ``k``, a power of two words, empty when ``k`` has no rows; ``base`` added) and the words
+    (int64).  A row sets three bits of one word of its first key's block, chosen by the hash of its
+    second key.
+    """
+    need = (counts * FILTER_BITS + 63) // 64
+    nw = np.where(counts > 0, 1 << np.ceil(np.log2(np.maximum(need, 1))).astype(np.int64), 0)
+    off = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(nw, out=off[1:])
+    words = np.zeros(int(off[-1]), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        h = k2 * np.int64(K.HASH_MUL)
+    at = off[k1] + ((h >> 32) & (nw[k1] - 1))
+    one = np.int64(1)
+    bits = (one << ((h >> 58) & 63)) | (one << ((h >> 52) & 63)) | (one << ((h >> 46) & 63))
+    np.bitwise_or.at(words, at, bits)
+    return off + base, words
 
 
 def _cat(arrays: list[I64]) -> I64:
@@ -240,6 +265,9 @@ class _Emitter:
         self.code: list[list[int]] = []
         self.fields: set[int] = set()
         self.set_slots: dict[int, int] = {}
+        self.known: set[int] = set()
+        """ids of atoms true on every task of the rule being emitted (the rule index checked
+        them, see :func:`_index`): not emitted as operands of an ``and``"""
 
     def emit(self, op: int, a: int = 0, b: int = 0, c: int = 0, d: int = 0, e: int = 0) -> int:
         self.code.append([op, a, b, c, d, e])
@@ -272,13 +300,23 @@ class _Emitter:
             self.emit(K.OP_ELEM, e.slot)
         elif isinstance(e, Not):
             self.expr(e.operand)
-            self.emit(K.OP_NOT)
+            last = self.code[-1]
+            if isinstance(e.operand, Call) and last[0] == K.OP_CALL and last[1] <= 2:
+                last[2] ^= 1  # a boolean string built-in negates its own result
+            else:
+                self.emit(K.OP_NOT)
         elif isinstance(e, And | Or):
+            ops = e.operands
+            if isinstance(e, And) and self.known:
+                ops = tuple(o for o in ops if id(o) not in self.known)
+                if not ops:
+                    self.emit(K.OP_CONST, 1)
+                    return
             jumps = []
-            for o in e.operands[:-1]:
+            for o in ops[:-1]:
                 self.expr(o)
                 jumps.append(self.emit(K.OP_JF if isinstance(e, And) else K.OP_JT))
-            self.expr(e.operands[-1])
+            self.expr(ops[-1])
             self.emit(K.OP_TRUTH)
             for j in jumps:
                 self.code[j][1] = len(self.code)
@@ -359,6 +397,35 @@ class _Emitter:
         value = _encode_const(self.interner, self.pack.rules.constants[const.constant])
         return info.id, ref.slot, value, int(op), kind
 
+    def _fused_aggregate(self, e: Aggregate, kind: int) -> bool:
+        """Emit aggregate ``e`` as one instruction if it has a fused shape; False if not.
+
+        The shapes: ``sum(x.f for x in lines/diagnoses)`` and ``any(x.code in {members} ..)``
+        (no loop of interpreted instructions).
+        """
+        root = FieldRoot.LINE if kind == 0 else FieldRoot.DIAGNOSIS
+
+        def own(x: Expr) -> FieldInfo | None:
+            if not isinstance(x, FieldRef) or x.slot != e.slot:
+                return None
+            info = self.pack.rules.fields[x.field]
+            return info if info.root is root and info.type in _SCALAR else None
+
+        if e.kind is AggKind.SUM and e.predicate is None and e.value is not None:
+            info = own(e.value)
+            if info is not None:
+                self.fields.add(info.id)
+                self.emit(K.OP_AGG_SUM_FIELD, info.id, kind)
+                return True
+        if e.kind is AggKind.ANY and isinstance(e.predicate, InSet):
+            info = own(e.predicate.operand)
+            ls = self.pack.rules.literal_sets[e.predicate.set]
+            if info is not None and not ls.ranges and not ls.prefixes:
+                self.fields.add(info.id)
+                self.emit(K.OP_AGG_ANY_IN, e.predicate.set, kind, info.id)
+                return True
+        return False
+
     def _set_field(self, ref: FieldRef) -> None:
         info = self.field(ref)
         if info.root is FieldRoot.DIAGNOSIS:
@@ -378,6 +445,8 @@ class _Emitter:
             self.set_slots[e.slot] = src.field
         else:
             raise _Unsupported("aggregate source")
+        if kind < 2 and self._fused_aggregate(e, kind):
+            return
         self.emit(K.OP_AGG_START, int(e.kind), e.slot, kind, fid, sslot)
         loop = self.emit(K.OP_AGG_NEXT, e.slot, 0)
         if e.predicate is None:
@@ -408,24 +477,38 @@ def _is_item_code(pack: PackData, e: Expr) -> bool:
     return info.root is FieldRoot.LINE and info.attribute == ("procedure_code",)
 
 
-def _candidates(pack: PackData, rule: Rule, interner: Interner, tables: _Tables) -> set[int] | None:
-    """Procedure-code ids on which the rule can fire, or None (any line)."""
+def _index(
+    pack: PackData, rule: Rule, interner: Interner, tables: _Tables
+) -> tuple[set[int] | None, Expr | None]:
+    """Procedure-code ids on which the rule can fire (None: any line), and an exact conjunct.
+
+    The conjunct (else None) is the one of the only firing branch the ids come from when it holds
+    exactly on them: ``line.procedure_code in {members}`` or ``== c``.  The kernel lists the rule
+    only for lines with those codes, so that conjunct is true on every task and is not emitted
+    (:attr:`_Emitter.known`).
+    """
     out: set[int] = set()
+    n_fires = sum(1 for br in rule.branches if br.fires)
+    exact_atom: Expr | None = None
     for br in rule.branches:
         if not br.fires:
             continue
         best: set[int] | None = None
+        best_atom: Expr | None = None
         for atom in _conjuncts(br.condition):
             got: set[int] | None = None
+            exact = False
             if isinstance(atom, InSet) and _is_item_code(pack, atom.operand):
                 ls = pack.rules.literal_sets[atom.set]
                 if not ls.ranges and not ls.prefixes:
                     consts = pack.rules.constants
                     got = {_encode_const(interner, consts[m]) for m in ls.members}
+                    exact = True
             elif isinstance(atom, Compare) and atom.op is CmpOp.EQ:
                 for x, y in ((atom.left, atom.right), (atom.right, atom.left)):
                     if _is_item_code(pack, x) and isinstance(y, Const):
                         got = {_encode_const(interner, pack.rules.constants[y.constant])}
+                        exact = True
             elif (
                 isinstance(atom, TableHas)
                 and tables.ok[atom.table]
@@ -436,11 +519,14 @@ def _candidates(pack: PackData, rule: Rule, interner: Interner, tables: _Tables)
                 got = _table_get_keys(pack, atom, tables)
             if got is not None and (best is None or len(got) < len(best)):
                 best = got
+                best_atom = atom if exact else None
         if best is None:
-            return None
+            return None, None
         out |= best
+        if n_fires == 1 and MISS not in best:
+            exact_atom = best_atom
     out.discard(MISS)
-    return out
+    return out, exact_atom
 
 
 def _table_get_keys(pack: PackData, atom: Compare, tables: _Tables) -> set[int] | None:
@@ -467,29 +553,42 @@ _BOUND_SLOTS: Final = {
 }
 
 
-def _guard(em: _Emitter, rule: Rule) -> list[int]:
+def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> list[int]:
     """A necessary condition of the rule's only firing branch the task lister checks inline.
 
     ``[kind, a, b, c, d, e]``: kind 0 none; 1 ``field a of slot b`` compared (op d, kind e) with
     constant c (a conjunct ``field op constant``, or ``field op table[..]`` with c the smallest /
     largest value of the table column); 2 the pair (field b of the item line, field d of the other
     line) passes table a's membership filter (a conjunct ``table.has(x, y)``).  When it fails, no
-    firing branch can hold, so the task is skipped (exceptions before it cannot matter).
+    firing branch can hold, so the task is skipped (exceptions before it cannot matter).  Kind 3
+    is kind 1 that is also sufficient: the rule has one branch and its condition is the guard's
+    ``field op constant`` and ``known`` (the conjunct the rule index checks, see :func:`_index`),
+    so a task that passes the guard fires without running the interpreter.
     """
     fires = [br for br in rule.branches if br.fires]
     if len(fires) != 1:
         return [0] * 6
     slots = _BOUND_SLOTS[rule.scope]
+    cond = fires[0].condition
     try:
-        return _guard_atoms(em, fires[0].condition, slots, rule.scope)
+        guard, atom = _guard_atoms(em, cond, slots, rule.scope)
     except _Unsupported:
         return [0] * 6
+    rest = [a for a in _conjuncts(cond) if a is not known]
+    if guard[0] == 1 and len(rule.branches) == 1 and len(rest) == 1 and rest[0] is atom:
+        guard[0] = 3
+    return guard
 
 
-def _guard_atoms(em: _Emitter, cond: Expr, slots: tuple[int, ...], scope: Scope) -> list[int]:
+def _guard_atoms(
+    em: _Emitter, cond: Expr, slots: tuple[int, ...], scope: Scope
+) -> tuple[list[int], Expr | None]:
+    """The guard (see :func:`_guard`) and the conjunct it is (None for a table bound)."""
     best: tuple[int, list[int]] | None = None
+    best_atom: Expr | None = None
     for atom in _conjuncts(cond):
         got: tuple[int, list[int]] | None = None
+        this: Expr | None = atom
         if isinstance(atom, Compare) and any(
             _is_item_code(em.pack, x) for x in (atom.left, atom.right)
         ):
@@ -519,13 +618,17 @@ def _guard_atoms(em: _Emitter, cond: Expr, slots: tuple[int, ...], scope: Scope)
             ValueType.DATE,
         ):
             fused = em._fused_compare(atom, 0)
+            exact = fused is not None
             if fused is None:
                 fused = _table_bound(em, atom)
             if fused is not None and fused[1] in slots:
                 got = (_GUARD_RANK[CmpOp(fused[3])], [1, *fused])
+                if not exact:
+                    this = None
         if got is not None and (best is None or got[0] < best[0]):
             best = got
-    return [0] * 6 if best is None else best[1]
+            best_atom = this
+    return ([0] * 6, None) if best is None else (best[1], best_atom)
 
 
 def _table_bound(em: _Emitter, atom: Compare) -> tuple[int, int, int, int, int] | None:
@@ -670,14 +773,23 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
     for rule in pack.rules.rules:
         start = len(em.code)
         pcs: list[int] = []
+        cands: set[int] | None = None
+        known: Expr | None = None
         try:
+            if rule.scope in (Scope.LINE, Scope.LINE_PAIR):
+                cands, known = _index(pack, rule, interner, tables)
             for br in rule.branches:
                 if _uses_sets(br.condition) & bad_sets:
                     raise _Unsupported("literal set not exact in fixed point")
                 pcs.append(len(em.code))
                 em.set_slots = {}
-                em.expr(br.condition)
+                em.known = {id(known)} if br.fires and known is not None else set()
+                if id(br.condition) in em.known:
+                    em.emit(K.OP_CONST, 1)
+                else:
+                    em.expr(br.condition)
                 em.emit(K.OP_HALT)
+                em.known = set()
         except _Unsupported:
             del em.code[start:]
             fallback.append(rule.index)
@@ -691,12 +803,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
         if not pcs or not any(br.fires for br in rule.branches):
             continue
         kernel.append(rule.index)
-        guards[6 * rule.index : 6 * rule.index + 6] = _guard(em, rule)
-        cands = (
-            _candidates(pack, rule, interner, tables)
-            if rule.scope in (Scope.LINE, Scope.LINE_PAIR)
-            else None
-        )
+        guards[6 * rule.index : 6 * rule.index + 6] = _guard(em, rule, known)
         if cands is None:
             by_scope[rule.scope].append(rule.index)
         elif rule.scope is Scope.LINE:

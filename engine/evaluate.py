@@ -112,7 +112,13 @@ def _pack_rows(
     _check(pack, batch)
     n = batch.n_claims
     kinds = pack.data.claim_kinds
-    applies = np.fromiter((not kinds or k in kinds for k in batch.kinds), dtype=np.bool_, count=n)
+    present = set(batch.kinds)
+    if not kinds or present <= set(kinds):
+        applies = np.ones(n, dtype=np.bool_)
+    elif not present & set(kinds):
+        applies = np.zeros(n, dtype=np.bool_)
+    else:
+        applies = np.fromiter((k in kinds for k in batch.kinds), dtype=np.bool_, count=n)
     active = applies & ~batch.inexact
     dates = batch.first_date if as_of is None else np.full(n, date_to_days(as_of), dtype=np.int64)
     redo = np.zeros(n, dtype=np.int64)
@@ -135,7 +141,7 @@ def _pack_rows(
         env[1] = pdays
         I = (icd_valid, icd_billable, env)  # noqa: E741 (the kernels' name for the group)
         while True:
-            rows = np.zeros((cap, 5), dtype=np.int64)
+            rows = np.empty((cap, 5), dtype=np.int64)  # the kernel writes every column of a row
             redo[:] = 0
             got = run_pack(
                 pack.P, pack.X, active, dates, batch.line_code, B, S, pack.L, pack.T, I,

@@ -13,8 +13,10 @@ Array groups (all int64 unless noted):
 * ``T`` tables: ``row_off, keys, row_from, row_until, val_off, vals, lo, hi, n_keys, dir_at,
   dir_n, dir_off`` (``dir_off[dir_at[t] + k] ..`` are the rows of table ``t`` whose first key is
   the interned id ``k < dir_n[t]``; ``dir_at[t] == -1``: no directory, bisect all rows), then
-  ``bits_at, bits_mask, bits (uint8)``: for two-key tables a one-bit-per-hash membership filter
-  (``bits_at[t] == -1``: none) that rejects most absent pairs with one memory access
+  ``filt_at, fw_off, fw``: for two-key tables (``filt_at[t] >= 0``) a membership filter per first
+  key that rejects most absent pairs with one memory access (:func:`pair_maybe`): the words
+  ``fw[fw_off[dir_at[t] + k] .. fw_off[dir_at[t] + k + 1]]`` (a power of two of them, none when
+  ``k`` has no rows), so the probes of one line (one first key) stay in one small block
 * ``I`` ICD-10-CM and per-call scalars: ``valid ids (sorted), billable ids (sorted), env`` where
   ``env`` (length 2) is ``[has ICD-10-CM data (0/1), processing date (day number or MISS)]``; the
   compiled pack holds ``env`` with a missing date, :mod:`engine.evaluate` passes a copy with the
@@ -22,7 +24,12 @@ Array groups (all int64 unless noted):
 * ``P`` program: ``code (n, 6) int64, branch_pc, branch_fires, rule_branch_off, rule_lo, rule_hi``
 * ``X`` rule index: ``claim_rules, dx_rules, line_always, pair_always, cand_off, cand_rules,
   pair_cand_off, pair_cand_rules, guards`` (``guards[6 r: 6 r + 6]``: rule ``r``'s necessary
-  condition checked while listing its tasks, see :func:`engine.compiled._guard`)
+  condition checked while listing its tasks, see :func:`engine.compiled._guard`; kind 3: also
+  sufficient, the task fires without running the interpreter)
+
+Hot paths are written out in :func:`run_pack` (no helper taking arrays: an inlined Numba helper
+binds and reference counts every array argument on every call); the string built-ins are memoised
+per interned string for the duration of a call.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ __all__ = [
     "icd_format",
     "in_literal_set",
     "npi_check",
+    "pair_maybe",
     "run_pack",
     "str_cmp",
     "str_starts_with",
@@ -61,12 +69,14 @@ OP_TABLE_HAS = 11  # a = table, b = number of keys
 OP_TABLE_GET = 12  # a = table, b = number of keys, c = value column
 OP_PRESENT = 13  # top is not missing
 OP_PRESENT_COLL = 14  # a = source kind (0 lines, 1 diagnoses, 2 code set), b = field, c = slot
-OP_CALL = 15  # a = BuiltinId
+OP_CALL = 15  # a = BuiltinId; b = 1: negate the result (``not`` of the boolean built-ins 0-2)
 OP_AGG_START = 16  # a = AggKind, b = slot, c = source kind, d = field, e = source slot
 OP_AGG_NEXT = 17  # a = slot, b = exit
 OP_AGG_STEP = 18  # a = AggKind, b = loop (the AGG_NEXT), c = exit
 OP_TRUTH = 19  # top = 1 if top is true else 0
 OP_CMP_FC = 20  # push field a of slot b compared (op d, kind e) with constant c
+OP_AGG_SUM_FIELD = 21  # push the sum of field a over the claim's lines (b = 0) / diagnoses (1)
+OP_AGG_ANY_IN = 22  # push: field c of some line (b = 0) / diagnosis (1) is a member of set a
 
 _MUL_SAFE = 3_037_000_499  # |a|, |b| below this: a * b fits in int64
 HASH_MUL = -7_046_029_254_386_353_131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing)
@@ -193,7 +203,8 @@ def in_literal_set(L: Any, S: Any, s: int, x: int) -> bool:
                 b = mid
         if a < hi and mem[a] == x:
             return True
-    # the kernel runs the same member search inline, then this range/prefix check
+    # run_pack runs a written-out copy of this member search and range/prefix check (the
+    # range tests check both against the reference through evaluate)
     return _in_ranges(sbytes, soff, rng_off, rng_lo, rng_hi, pre_off, pre, str_order, s, x)
 
 
@@ -248,6 +259,29 @@ def _find(
 
 
 @njit(cache=True, nogil=True)
+def pair_maybe(T: Any, t: int, k1: int, k2: int) -> bool:
+    """False when the pair ``(k1, k2)`` (interned ids) is certainly not a key of table ``t``.
+
+    The filter block of first key ``k1``: the word chosen by the hash of ``k2`` must have all
+    three of ``k2``'s bits set.  ``run_pack`` writes this out (listing pair tasks, ``table.has``).
+    """
+    dir_at, dir_n = T[9], T[10]
+    fw_off, fw = T[13], T[14]
+    if T[12][t] < 0:
+        return True
+    if k1 < 0 or k1 >= dir_n[t]:
+        return False
+    w0 = fw_off[dir_at[t] + k1]
+    nw = fw_off[dir_at[t] + k1 + 1] - w0
+    if nw == 0:
+        return False
+    h = (k2 & 0xFFFFFFFF) * HASH_MUL
+    w = fw[w0 + ((h >> 32) & (nw - 1))]
+    hb = (w >> ((h >> 58) & 63)) & (w >> ((h >> 52) & 63))
+    return bool(hb & (w >> ((h >> 46) & 63)) & 1 != 0)
+
+
+@njit(cache=True, nogil=True)
 def table_find(T: Any, t: int, key: int, d: int) -> int:
     """The first row (in file order) of table ``t`` with ``key`` effective on day ``d``, or -1."""
     row_off, keys, row_from, row_until, _val_off, _vals, tlo, thi, tnk, dir_at, dir_n, dir_off = T[
@@ -289,76 +323,6 @@ def _in_ranges(
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _call(
-    builtin: int,
-    stack: Any,
-    sp: int,
-    sbytes: Any,
-    soff: Any,
-    valid: Any,
-    billable: Any,
-    has: int,
-    pdate: int,
-) -> int:
-    """Apply built-in ``builtin`` to the top of the stack; returns the new stack pointer.
-
-    ``pdate`` is the processing date (day number, or MISS) that ``processing_date()`` pushes.
-    """
-    if builtin == 8:
-        sp += 1
-        stack[sp] = pdate
-        return sp
-    if builtin == 0:
-        x = stack[sp]
-        stack[sp] = 1 if npi_check(sbytes, soff, x) else 0
-        return sp
-    if builtin in (1, 2):
-        dt = stack[sp]
-        x = stack[sp - 1]
-        sp -= 1
-        ok = 0
-        if x != MISS and dt != MISS and icd_format(sbytes, soff, x):
-            if has == 0:
-                ok = 1
-            else:
-                arr = valid if builtin == 1 else billable
-                ok = 1 if _sorted_has(arr, 0, arr.shape[0], x) else 0
-        stack[sp] = ok
-        return sp
-    if builtin == 5:
-        x = stack[sp]
-        if x != MISS:
-            n = 0
-            for k in range(soff[x], soff[x + 1]):
-                if (sbytes[k] & 0xC0) != 0x80:
-                    n += 1
-            stack[sp] = n * SCALE
-        return sp
-    y = stack[sp]
-    x = stack[sp - 1]
-    sp -= 1
-    if x == MISS or y == MISS:
-        stack[sp] = MISS
-        return sp
-    if builtin == 3:
-        stack[sp] = (y - x) * SCALE
-    elif builtin == 4:
-        by, bm, bd = civil_from_days(x)
-        oy, om, od = civil_from_days(y)
-        age = oy - by
-        if om < bm or (om == bm and od < bd):
-            age -= 1
-        stack[sp] = age * SCALE
-    else:
-        q = (y if y >= 0 else -y) // SCALE
-        if y < 0:
-            q = -q
-        r = x + q
-        stack[sp] = r if DATE_MIN <= r <= DATE_MAX else MISS
-    return sp
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _order_result(op: int, c: int) -> int:
     if op == 2:
         return 1 if c < 0 else 0
@@ -367,6 +331,25 @@ def _order_result(op: int, c: int) -> int:
     if op == 4:
         return 1 if c > 0 else 0
     return 1 if c >= 0 else 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cmp_scalar(op: int, kind: int, x: int, y: int) -> int:
+    """``x op y`` (CmpOp; kind 0 number, 1 string, 2 boolean): 1 true, 0 false, 2 undecided.
+
+    2: strings compared by order, the caller runs :func:`str_cmp`.  A missing operand is false.
+    """
+    if x == MISS or y == MISS:
+        return 0
+    if op == 0:
+        return 1 if x == y else 0
+    if op == 1:
+        return 1 if x != y else 0
+    if kind == 2:
+        return 0
+    if kind == 1:
+        return 2
+    return _order_result(op, -1 if x < y else (1 if x > y else 0))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -412,7 +395,7 @@ def run_pack(
     sbytes, soff = S
     mem_off, mem, rng_off, rng_lo, rng_hi, pre_off, pre, str_order = L
     row_off, tkeys, row_from, row_until, val_off, tvals, tlo, thi = T[:8]
-    tnk, dir_at, dir_n, dir_off, bits_at, bits_mask, tbits = T[8:]
+    dir_at, dir_n, dir_off, filt_at, fw_off, fw = T[9:]
     icd_valid, icd_billable, env = I
     icd_has = env[0]
     pdate = env[1] if env.shape[0] > 1 else MISS
@@ -424,6 +407,11 @@ def run_pack(
     n_line_always = line_always.shape[0]
     n_pair_always = pair_always.shape[0]
     tasks = np.empty((1024, 3), dtype=np.int64)
+    all_open = True  # no rule has an effective window: skip the per-task date check
+    for r in range(rlo.shape[0]):
+        if rlo[r] != OPEN_LO or rhi[r] != OPEN_HI:
+            all_open = False
+    smemo = np.zeros(soff.shape[0], dtype=np.uint8)  # per interned string, see OP_CALL
     n = 0
     for c in range(active.shape[0]):
         if not active[c]:
@@ -447,16 +435,28 @@ def run_pack(
         nt = 0
         for q in range(n_claim_rules):
             r = claim_rules[q]
-            if _effective(rlo[r], rhi[r], d):
+            if all_open or _effective(rlo[r], rhi[r], d):
                 tasks[nt, 0] = r
                 tasks[nt, 1] = -1
                 tasks[nt, 2] = -1
                 nt += 1
         n_claim_tasks = nt
+        # diagnosis and line rules: a failing guard of kind 1 (engine.compiled._guard) drops the
+        # task here (the interpreter loop checks guards again, for claim and pair tasks)
         for q in range(n_dx_rules):
             r = dx_rules[q]
-            if _effective(rlo[r], rhi[r], d):
+            if all_open or _effective(rlo[r], rhi[r], d):
+                gb = 6 * r
                 for k in range(x0, x1):
+                    if G[gb] & 1 == 1:
+                        a = G[gb + 1]
+                        col = fcol[a]
+                        x = claim_cols[col, c] if fgroup[a] == 0 else dx_cols[col, k]
+                        res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
+                        if res == 2:
+                            res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
+                        if res == 0:
+                            continue
                     tasks[nt, 0] = r
                     tasks[nt, 1] = k
                     tasks[nt, 2] = -1
@@ -464,21 +464,28 @@ def run_pack(
         n_dx_tasks = nt
         for i in range(l0, l1):
             k = line_code[i]
-            for q in range(n_line_always):
-                r = line_always[q]
-                if _effective(rlo[r], rhi[r], d):
-                    tasks[nt, 0] = r
-                    tasks[nt, 1] = i
-                    tasks[nt, 2] = -1
-                    nt += 1
-            if 0 <= k < n_cand:
-                for q in range(cand_off[k], cand_off[k + 1]):
-                    r = cand_rules[q]
-                    if _effective(rlo[r], rhi[r], d):
-                        tasks[nt, 0] = r
-                        tasks[nt, 1] = i
-                        tasks[nt, 2] = -1
-                        nt += 1
+            n_lc = cand_off[k + 1] - cand_off[k] if 0 <= k < n_cand else 0
+            for q in range(n_line_always + n_lc):
+                if q < n_line_always:
+                    r = line_always[q]
+                else:
+                    r = cand_rules[cand_off[k] + q - n_line_always]
+                if not all_open and not _effective(rlo[r], rhi[r], d):
+                    continue
+                gb = 6 * r
+                if G[gb] & 1 == 1:
+                    a = G[gb + 1]
+                    col = fcol[a]
+                    x = claim_cols[col, c] if fgroup[a] == 0 else line_cols[col, i]
+                    res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
+                    if res == 2:
+                        res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
+                    if res == 0:
+                        continue
+                tasks[nt, 0] = r
+                tasks[nt, 1] = i
+                tasks[nt, 2] = -1
+                nt += 1
             if l1 - l0 > 1:
                 n_pc = pcand_off[k + 1] - pcand_off[k] if 0 <= k < n_pcand else 0
                 for q in range(n_pair_always + n_pc):
@@ -486,32 +493,35 @@ def run_pack(
                         r = pair_always[q]
                     else:
                         r = pcand_rules[pcand_off[k] + q - n_pair_always]
-                    if not _effective(rlo[r], rhi[r], d):
+                    if not all_open and not _effective(rlo[r], rhi[r], d):
                         continue
                     # guard kind 2 (engine.compiled._guard): (item key, other key) must pass the
                     # table's membership filter; written out (no helper copying arrays)
                     gb = 6 * r
-                    pba = -1
-                    pk1 = 0
+                    w0 = -1
+                    nw = 0
                     pc2 = 0
-                    pmask = 0
                     if G[gb] == 2:
-                        pba = bits_at[G[gb + 1]]
-                        pmask = bits_mask[G[gb + 1]]
+                        ta = G[gb + 1]
                         pk1 = line_cols[fcol[G[gb + 2]], i]
-                        pc2 = fcol[G[gb + 4]]
-                        if pk1 == MISS:
+                        if pk1 < 0 or pk1 >= dir_n[ta]:  # also MISS
                             continue
+                        w0 = fw_off[dir_at[ta] + pk1]
+                        nw = fw_off[dir_at[ta] + pk1 + 1] - w0
+                        if nw == 0:
+                            continue
+                        pc2 = fcol[G[gb + 4]]
                     for j in range(l0, l1):
                         if j == i:
                             continue
-                        if pba >= 0:
+                        if w0 >= 0:
                             pk2 = line_cols[pc2, j]
                             if pk2 == MISS:
                                 continue
-                            key = (pk1 << 32) | (pk2 & 0xFFFFFFFF)
-                            h = ((key * HASH_MUL) >> 24) & pmask
-                            if (tbits[pba + (h >> 3)] >> (h & 7)) & 1 == 0:
+                            h = (pk2 & 0xFFFFFFFF) * HASH_MUL
+                            w = fw[w0 + ((h >> 32) & (nw - 1))]
+                            hb = (w >> ((h >> 58) & 63)) & (w >> ((h >> 52) & 63))
+                            if hb & (w >> ((h >> 46) & 63)) & 1 == 0:
                                 continue
                         tasks[nt, 0] = r
                         tasks[nt, 1] = i
@@ -527,10 +537,12 @@ def run_pack(
             r = tasks[t, 0]
             sidx[1] = tasks[t, 1]
             sidx[2] = tasks[t, 2]
-            # the rule's guard (kind 1, see engine.compiled._guard), written out: an inlined
-            # helper would copy (and reference count) its array arguments on every call
+            # the rule's guard (kinds 1 and 3, see engine.compiled._guard), written out: an
+            # inlined helper would copy (and reference count) its array arguments on every call;
+            # the lister checked it already for diagnosis and line tasks
             gb = 6 * r
-            if G[gb] == 1:
+            gk = G[gb]
+            if gk & 1 == 1 and (t < n_claim_tasks or sidx[2] >= 0):
                 a = G[gb + 1]
                 g = fgroup[a]
                 col = fcol[a]
@@ -540,26 +552,18 @@ def run_pack(
                     x = line_cols[col, sidx[G[gb + 2]]]
                 else:
                     x = dx_cols[col, sidx[G[gb + 2]]]
-                y = G[gb + 3]
-                cop = G[gb + 4]
-                kind = G[gb + 5]
-                if x == MISS or y == MISS:
-                    continue
-                if cop == 0:
-                    if x != y:
-                        continue
-                elif cop == 1:
-                    if x == y:
-                        continue
-                elif kind == 2:
-                    continue
-                elif kind == 1:
-                    if _order_result(cop, str_cmp(sbytes, soff, x, y)) == 0:
-                        continue
-                elif _order_result(cop, -1 if x < y else (1 if x > y else 0)) == 0:
+                res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
+                if res == 2:
+                    res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
+                if res == 0:
                     continue
             hit = -1
-            for b in range(rb_off[r], rb_off[r + 1]):
+            b_lo = rb_off[r]
+            b_hi = rb_off[r + 1]
+            if gk == 3:  # the guard is the whole condition: the rule fires
+                hit = b_lo
+                b_hi = b_lo
+            for b in range(b_lo, b_hi):
                 pc = br_pc[b]
                 sp = -1
                 while True:
@@ -638,10 +642,59 @@ def run_pack(
                             if not found and (
                                 rng_off[a + 1] > rng_off[a] or pre_off[a + 1] > pre_off[a]
                             ):
-                                found = _in_ranges(
-                                    sbytes, soff, rng_off, rng_lo, rng_hi, pre_off, pre, str_order,
-                                    a, x,
-                                )  # fmt: skip
+                                # :func:`_in_ranges` written out (an inlined helper copies and
+                                # reference counts its eight array arguments on every call)
+                                if str_order[a] == 1:
+                                    xs = soff[x]
+                                    xn = soff[x + 1] - xs
+                                    for k in range(rng_off[a], rng_off[a + 1]):
+                                        # rng_lo[k] <= x (UTF-8 byte order)
+                                        ps = soff[rng_lo[k]]
+                                        pn = soff[rng_lo[k] + 1] - ps
+                                        cmp = 0
+                                        for q in range(min(pn, xn)):
+                                            if sbytes[ps + q] != sbytes[xs + q]:
+                                                cmp = -1 if sbytes[ps + q] < sbytes[xs + q] else 1
+                                                break
+                                        if cmp == 0 and pn != xn:
+                                            cmp = -1 if pn < xn else 1
+                                        if cmp > 0:
+                                            continue
+                                        # x <= rng_hi[k], or x starts with rng_hi[k]
+                                        ps = soff[rng_hi[k]]
+                                        pn = soff[rng_hi[k] + 1] - ps
+                                        cmp = 0
+                                        for q in range(min(pn, xn)):
+                                            if sbytes[xs + q] != sbytes[ps + q]:
+                                                cmp = -1 if sbytes[xs + q] < sbytes[ps + q] else 1
+                                                break
+                                        # equal on min(pn, xn) bytes: x <= hi or x starts with hi
+                                        if cmp <= 0:
+                                            found = True
+                                            break
+                                    if not found:
+                                        for k in range(pre_off[a], pre_off[a + 1]):
+                                            ps = soff[pre[k]]
+                                            pn = soff[pre[k] + 1] - ps
+                                            if pn > xn:
+                                                continue
+                                            same = True
+                                            for q in range(pn):
+                                                if sbytes[xs + q] != sbytes[ps + q]:
+                                                    same = False
+                                                    break
+                                            if same:
+                                                found = True
+                                                break
+                                else:
+                                    for k in range(rng_off[a], rng_off[a + 1]):
+                                        if (
+                                            rng_lo[k] != MISS
+                                            and rng_hi[k] != MISS
+                                            and rng_lo[k] <= x <= rng_hi[k]
+                                        ):
+                                            found = True
+                                            break
                             hit_set = 1 if found else 0
                         stack[sp] = hit_set
                     elif op == OP_CMP:
@@ -665,6 +718,7 @@ def run_pack(
                         nk = code[pc, 2]
                         if nk == 1:
                             k1 = stack[sp]
+                            k2 = 0
                             key = k1
                             ok = k1 != MISS
                         else:
@@ -678,13 +732,54 @@ def run_pack(
                             if a == memo_t and key == memo_key:
                                 row = memo_row
                             else:
-                                ba = bits_at[a]
-                                h = ((key * HASH_MUL) >> 24) & bits_mask[a]
-                                if ba < 0 or (tbits[ba + (h >> 3)] >> (h & 7)) & 1 != 0:
-                                    row = _find(
-                                        row_off, tkeys, row_from, row_until, tlo, thi, tnk,
-                                        dir_at, dir_n, dir_off, a, key, d,
-                                    )  # fmt: skip
+                                maybe = True
+                                if filt_at[a] >= 0:
+                                    if k1 < 0 or k1 >= dir_n[a]:
+                                        maybe = False
+                                    else:
+                                        w0 = fw_off[dir_at[a] + k1]
+                                        nw = fw_off[dir_at[a] + k1 + 1] - w0
+                                        if nw == 0:
+                                            maybe = False
+                                        else:
+                                            h = (k2 & 0xFFFFFFFF) * HASH_MUL
+                                            w = fw[w0 + ((h >> 32) & (nw - 1))]
+                                            hb = (w >> ((h >> 58) & 63)) & (w >> ((h >> 52) & 63))
+                                            hb &= w >> ((h >> 46) & 63)
+                                            maybe = hb & 1 != 0
+                                if maybe:
+                                    # :func:`_find` written out (an inlined helper copies and
+                                    # reference counts its array arguments on every call)
+                                    fa, fb = row_off[a], row_off[a + 1]
+                                    da = dir_at[a]
+                                    if da >= 0:
+                                        if k1 < 0 or k1 >= dir_n[a]:
+                                            fb = fa
+                                        else:
+                                            fb = fa + dir_off[da + k1 + 1]
+                                            fa = fa + dir_off[da + k1]
+                                    fend = fb
+                                    while fa < fb:
+                                        mid = (fa + fb) >> 1
+                                        if tkeys[mid] < key:
+                                            fa = mid + 1
+                                        else:
+                                            fb = mid
+                                    flo, fhi = tlo[a], thi[a]
+                                    while fa < fend and tkeys[fa] == key:
+                                        if d == MISS:
+                                            if (
+                                                row_from[fa] == OPEN_LO
+                                                and row_until[fa] == OPEN_HI
+                                                and flo == OPEN_LO
+                                                and fhi == OPEN_HI
+                                            ):
+                                                row = fa
+                                                break
+                                        elif flo <= d <= fhi and row_from[fa] <= d <= row_until[fa]:
+                                            row = fa
+                                            break
+                                        fa += 1
                                 memo_t = a
                                 memo_key = key
                                 memo_row = row
@@ -754,29 +849,109 @@ def run_pack(
                             else:
                                 obj = sidx[code[pc, 3]]
                                 stack[sp] = 1 if lset_off[col, obj + 1] > lset_off[col, obj] else 0
-                    elif op == OP_CALL and (a == 1 or a == 2):
-                        # ICD-10-CM validity (the commonest call) written out: the inlined
-                        # ``_call`` copies (reference counts) its array arguments
-                        dt = stack[sp]
-                        x = stack[sp - 1]
-                        sp -= 1
+                    elif op == OP_CALL and a <= 2:
+                        # the string built-ins (NPI check digit, ICD-10-CM validity) written out
+                        # (an inlined helper copies, i.e. reference counts, its array
+                        # arguments) and memoised per interned string in ``smemo``: bits 1/2
+                        # ICD-10-CM valid known/true, 4/8 billable, 16/32 NPI check digit
                         ok = 0
-                        if x != MISS and dt != MISS and icd_format(sbytes, soff, x):
-                            if icd_has == 0:
-                                ok = 1
-                            elif a == 1:
-                                ok = 1 if _sorted_has(icd_valid, 0, icd_valid.shape[0], x) else 0
-                            else:
-                                ok = (
-                                    1
-                                    if _sorted_has(icd_billable, 0, icd_billable.shape[0], x)
-                                    else 0
-                                )
-                        stack[sp] = ok
+                        if a == 0:
+                            x = stack[sp]
+                            if x != MISS:
+                                m = smemo[x]
+                                if m & 16 == 0:
+                                    m |= 48 if npi_check(sbytes, soff, x) else 16
+                                    smemo[x] = m
+                                ok = 1 if m & 32 != 0 else 0
+                        else:
+                            dt = stack[sp]
+                            x = stack[sp - 1]
+                            sp -= 1
+                            if x != MISS and dt != MISS:
+                                m = smemo[x]
+                                cb = 1 if a == 1 else 4
+                                if m & cb == 0:
+                                    good = icd_format(sbytes, soff, x)
+                                    if good and icd_has != 0:
+                                        arr = icd_valid if a == 1 else icd_billable
+                                        good = _sorted_has(arr, 0, arr.shape[0], x)
+                                    m |= 3 * cb if good else cb
+                                    smemo[x] = m
+                                ok = 1 if m & (2 * cb) != 0 else 0
+                        stack[sp] = ok if code[pc, 2] == 0 else 1 - ok
                     elif op == OP_CALL:
-                        sp = _call(
-                            a, stack, sp, sbytes, soff, icd_valid, icd_billable, icd_has, pdate
-                        )
+                        # the other built-ins written out, for the same reason
+                        if a == 8:
+                            sp += 1
+                            stack[sp] = pdate
+                        elif a == 5:
+                            x = stack[sp]
+                            if x != MISS:
+                                cnt = 0
+                                for q in range(soff[x], soff[x + 1]):
+                                    if (sbytes[q] & 0xC0) != 0x80:
+                                        cnt += 1
+                                stack[sp] = cnt * SCALE
+                        else:
+                            y = stack[sp]
+                            sp -= 1
+                            x = stack[sp]
+                            if x == MISS or y == MISS:
+                                stack[sp] = MISS
+                            elif a == 3:
+                                stack[sp] = (y - x) * SCALE
+                            elif a == 4:
+                                by, bm, bd = civil_from_days(x)
+                                oy, om, od = civil_from_days(y)
+                                age = oy - by
+                                if om < bm or (om == bm and od < bd):
+                                    age -= 1
+                                stack[sp] = age * SCALE
+                            else:
+                                q = (y if y >= 0 else -y) // SCALE
+                                if y < 0:
+                                    q = -q
+                                r2 = x + q
+                                stack[sp] = r2 if DATE_MIN <= r2 <= DATE_MAX else MISS
+                    elif op == OP_AGG_SUM_FIELD:
+                        col = fcol[a]
+                        tot = 0
+                        if code[pc, 2] == 0:
+                            for q in range(l0, l1):
+                                v = line_cols[col, q]
+                                if v != MISS:
+                                    tot += v
+                        else:
+                            for q in range(x0, x1):
+                                v = dx_cols[col, q]
+                                if v != MISS:
+                                    tot += v
+                        sp += 1
+                        stack[sp] = tot
+                    elif op == OP_AGG_ANY_IN:
+                        col = fcol[code[pc, 3]]
+                        on_lines = code[pc, 2] == 0
+                        start, end = (l0, l1) if on_lines else (x0, x1)
+                        lo = mem_off[a]
+                        hi = mem_off[a + 1]
+                        hit_any = 0
+                        for q in range(start, end):
+                            x = line_cols[col, q] if on_lines else dx_cols[col, q]
+                            if x == MISS:
+                                continue
+                            ea = lo
+                            eb = hi
+                            while ea < eb:
+                                mid = (ea + eb) >> 1
+                                if mem[mid] < x:
+                                    ea = mid + 1
+                                else:
+                                    eb = mid
+                            if ea < hi and mem[ea] == x:
+                                hit_any = 1
+                                break
+                        sp += 1
+                        stack[sp] = hit_any
                     elif op == OP_AGG_START:
                         slot = code[pc, 2]
                         src = code[pc, 3]
