@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
@@ -828,12 +829,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
 
     line_off, line_rules = _csr(cand_line, n_ids)
     pair_off, pair_rules = _csr(cand_pair, n_ids)
-    icd = pack.icd10cm
-    if icd is None:
-        valid = billable = np.zeros(0, dtype=np.int64)
-    else:
-        valid = np.unique(arr([interner.intern(c) for c in icd]))
-        billable = np.unique(arr([interner.intern(c) for c, b in icd.items() if b]))
+    icd = _icd_arrays(pack, interner)
     for fid in list(em.fields):
         if pack.rules.fields[fid].type in (ValueType.LINES, ValueType.DIAGNOSES):
             em.fields.discard(fid)
@@ -854,7 +850,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
         ),
         L=L,
         T=tables.T,
-        I=(valid, billable, arr([0 if icd is None else 1, MISS])),
+        I=icd,
         fields_needed=tuple(pack.rules.fields[f] for f in sorted(em.fields)),
         fallback_rules=tuple(fallback),
         kernel_rules=tuple(kernel),
@@ -864,6 +860,32 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
 
 _CACHE: dict[tuple[str, int], CompiledPack] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+def _icd_arrays(pack: PackData, interner: Interner) -> tuple[I64, I64, I64]:
+    """ICD-10-CM releases for the kernel: ``(valid ids, billable ids, env)``.
+
+    Each release's sorted interned ids are concatenated.  ``env`` is ``[has data, processing date
+    (set per call), n releases, start day of each release, n + 1 offsets into valid, n + 1 offsets
+    into billable]``; the kernel takes the last release that starts on or before the date given
+    to the built-in, else the first (``engine.icd10cm.code_set_on``).
+    """
+    sets = pack.icd_sets
+    valid_parts: list[I64] = []
+    billable_parts: list[I64] = []
+    for code_set in sets:
+        codes = code_set.codes
+        valid_parts.append(np.unique(interner.encode(list(codes))))
+        billable_parts.append(np.unique(interner.encode([c for c, b in codes.items() if b])))
+    voff = np.cumsum([0, *(len(v) for v in valid_parts)])
+    boff = np.cumsum([0, *(len(b) for b in billable_parts)])
+    starts = [date_to_days(max(s.starts, date(1, 1, 1))) for s in sets]
+    env = np.asarray([1 if sets else 0, MISS, len(sets), *starts, *voff, *boff], dtype=np.int64)
+
+    def cat(parts: list[I64]) -> I64:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    return cat(valid_parts), cat(billable_parts), env
 
 
 def compile_pack(pack: PackData, interner: Interner) -> CompiledPack:

@@ -399,6 +399,7 @@ def run_pack(
     icd_valid, icd_billable, env = I
     icd_has = env[0]
     pdate = env[1] if env.shape[0] > 1 else MISS
+    n_rel = env[2] if env.shape[0] > 2 else 0  # ICD-10-CM releases (see compiled._icd_arrays)
     stack, sidx, send, sstore = work
     n_cand = cand_off.shape[0] - 1
     n_pcand = pcand_off.shape[0] - 1
@@ -867,7 +868,22 @@ def run_pack(
                             dt = stack[sp]
                             x = stack[sp - 1]
                             sp -= 1
-                            if x != MISS and dt != MISS:
+                            if x != MISS and dt != MISS and n_rel > 1:
+                                # several releases: the date picks one (not memoised: the
+                                # answer depends on the date as well as the code)
+                                good = icd_format(sbytes, soff, x)
+                                if good:
+                                    rel = 0
+                                    for rk in range(n_rel):
+                                        if env[3 + rk] <= dt:
+                                            rel = rk
+                                    rbase = 3 + n_rel if a == 1 else 4 + 2 * n_rel
+                                    arr = icd_valid if a == 1 else icd_billable
+                                    good = _sorted_has(
+                                        arr, env[rbase + rel], env[rbase + rel + 1], x
+                                    )
+                                ok = 1 if good else 0
+                            elif x != MISS and dt != MISS:
                                 m = smemo[x]
                                 cb = 1 if a == 1 else 4
                                 if m & cb == 0:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsl.ir import BuiltinId, Call, CompiledRules
-from engine.refdata import load_icd10cm
+from engine.icd10cm import Icd10cmCodeSet, icd10cm_code_sets, single_code_set
 from engine.tables import LoadedTable, load_tables
 
 __all__ = ["PackData", "content_hash"]
@@ -21,6 +21,8 @@ class PackData:
 
     ``icd10cm`` maps ICD-10-CM codes (no dots) to whether they are billable; without it the
     ``icd10cm_valid`` / ``icd10cm_billable`` built-ins check the code's format only.
+    ``icd10cm_sets`` are the releases over time (``engine.icd10cm``); the built-ins answer with
+    the release in force on the date they are given.  Empty: ``icd10cm`` for every date.
     """
 
     rules: CompiledRules
@@ -29,6 +31,14 @@ class PackData:
     tables: tuple[LoadedTable, ...] = ()
     icd10cm: Mapping[str, bool] | None = None
     hash: str = field(default="")
+    icd10cm_sets: tuple[Icd10cmCodeSet, ...] = ()
+
+    @property
+    def icd_sets(self) -> tuple[Icd10cmCodeSet, ...]:
+        """The ICD-10-CM releases the built-ins choose from (none: format checks only)."""
+        if self.icd10cm_sets:
+            return self.icd10cm_sets
+        return single_code_set(self.icd10cm) if self.icd10cm is not None else ()
 
     @property
     def data(self) -> PackData:
@@ -52,8 +62,12 @@ class PackData:
     ) -> PackData:
         """Load the tables of ``rules`` from ``pack_dir``; name and version from the pack header."""
         header = rules.pack
-        if icd10cm is None and uses_icd10cm(rules):
-            icd10cm = load_icd10cm()  # the bundled code set; cached, ~0.1 s the first time
+        sets: tuple[Icd10cmCodeSet, ...] = ()
+        if icd10cm is not None:
+            sets = single_code_set(icd10cm)
+        elif uses_icd10cm(rules):
+            sets = icd10cm_code_sets()  # bundled + data directory releases; cached per directory
+            icd10cm = sets[-1].codes
         tables = load_tables(rules.tables, pack_dir) if rules.tables and pack_dir else ()
         if rules.tables and pack_dir is None:
             raise ValueError("the rules declare tables: pass the pack directory")
@@ -63,12 +77,16 @@ class PackData:
             version if version is not None else (header.version if header else "0"),
             tables,
             icd10cm,
-            content_hash(rules, tables, icd10cm),
+            content_hash(rules, tables, icd10cm, sets),
+            sets,
         )
 
 
 def content_hash(
-    rules: CompiledRules, tables: tuple[LoadedTable, ...], icd10cm: Mapping[str, bool] | None
+    rules: CompiledRules,
+    tables: tuple[LoadedTable, ...],
+    icd10cm: Mapping[str, bool] | None,
+    icd10cm_sets: tuple[Icd10cmCodeSet, ...] = (),
 ) -> str:
     """A digest of the rules, the table rows and the code data (the compiled-pack cache key)."""
     h = hashlib.sha256(pickle.dumps(rules, protocol=5))
@@ -80,6 +98,9 @@ def content_hash(
         h.update(t.row_until.tobytes())
     if icd10cm is not None:
         h.update(_mapping_digest(icd10cm))
+    for code_set in icd10cm_sets:
+        h.update(code_set.starts.isoformat().encode())
+        h.update(_mapping_digest(code_set.codes))
     return h.hexdigest()
 
 

@@ -68,6 +68,7 @@ from dsl.ir import (
     ValueType,
 )
 from engine.edits import Edit, edit_location, optum_path, span_text
+from engine.icd10cm import code_set_on
 from engine.pack import PackData
 from engine.values import (
     Value,
@@ -235,9 +236,12 @@ def _call(e: Call, env: _Env) -> Value:
         code = args[0]
         if not isinstance(code, str) or not icd10cm_format(code):
             return False
-        data = env.pack.icd10cm
-        if data is None:
+        sets = env.pack.icd_sets
+        if not sets:
             return True
+        on = args[1]
+        assert isinstance(on, date)
+        data = code_set_on(sets, on).codes  # the release in force on that date
         if b is BuiltinId.ICD10CM_VALID:
             return code in data
         return data.get(code, False)
