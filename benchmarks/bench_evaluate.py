@@ -1,4 +1,4 @@
-"""Evaluate throughput: Numba kernels vs the reference evaluator vs durable-rules.
+"""Evaluate throughput: Numba kernels vs the reference evaluator (durable-rules: bench_durable.py).
 
 Small by default (a smoke test under ``--benchmark-disable``); ``CLAIMSCRUB_BENCH_FULL=1`` runs
 1,000,000 service lines against the 1,000-rule pack of :mod:`engine_workload` (1,000,000-pair NCCI
@@ -6,9 +6,10 @@ PTP table, 10,000-row MUE table).  Run with ``-s`` to see the figures.  Times ar
 (``time.process_time``), best of N, because the benchmark machine is shared.
 
 Figures printed: ``ClaimBatch.build`` lines/s; kernel lines/s (conditions → findings) and evaluate
-lines/s (findings → :class:`~engine.edits.Edit` objects too); the reference evaluator and
-durable-rules on subsets and their ratios; 10× rules and 10× lines scaling; the PTP loader on a
-2,000,000-row file; cold start of a fresh process to its first scrubbed claim.
+lines/s (findings → :class:`~engine.edits.Edit` objects too); the reference evaluator on a subset
+and its ratio (the durable-rules peer runs the same rules in ``bench_durable.py``); 10× rules and
+10× lines scaling; the PTP loader on a 2,000,000-row file; cold start of a fresh process to its
+first scrubbed claim.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.engine.irb
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # engine_workload
 
 import engine_workload as W
+from timing import cpu_best
 
-from dsl.ir import And, Compare, Const, InSet, Scope
 from engine import reference
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import compile_pack
@@ -44,18 +45,7 @@ N_LINES = 1_000_000 if FULL else 5_000
 N_PAIRS = 1_000_000 if FULL else 20_000
 N_MUE = 10_000 if FULL else 2_000
 N_RULES = 1_000
-DURABLE_RULES = 200
 RESULTS: dict[str, float] = {}
-
-
-def cpu_best(fn: Callable[[], Any], n: int = 3) -> float:
-    """The smallest CPU time of ``n`` runs of ``fn``."""
-    best = float("inf")
-    for _ in range(n):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
 
 
 def _report(key: str, value: float, text: str) -> None:
@@ -167,99 +157,6 @@ def test_reference_subset(setup: dict[str, Any]) -> None:
         print(
             f"numba / reference: kernel {RESULTS['kernel'] / RESULTS['reference']:,.0f}x, "
             f"evaluate {RESULTS['numba'] / RESULTS['reference']:,.0f}x"
-        )
-
-
-def _durable_specs(pack: PackData) -> list[tuple[str, tuple[str, ...], str, str, object]]:
-    """Rules durable-rules can express on flat line facts: ``code in {..} and field op const``."""
-    consts = pack.rules.constants
-    fields = pack.rules.fields
-    ops = {2: "<", 4: ">", 0: "=="}
-    out = []
-    for r in pack.rules.rules:
-        cond = r.branches[0].condition
-        if r.scope is not Scope.LINE or not isinstance(cond, And) or len(cond.operands) != 2:
-            continue
-        first, test = cond.operands
-        if isinstance(first, InSet):
-            codes = tuple(str(consts[m].value) for m in pack.rules.literal_sets[first.set].members)
-        elif isinstance(first, Compare) and isinstance(first.right, Const):
-            codes = (str(consts[first.right.constant].value),)
-        else:
-            continue
-        if not (isinstance(test, Compare) and isinstance(test.right, Const)):
-            continue
-        left = test.left
-        if int(test.op) not in ops or not hasattr(left, "field"):
-            continue
-        name = fields[left.field].name.split(".")[-1]
-        value = consts[test.right.constant].value
-        out.append((r.id, codes, name, ops[int(test.op)], value))
-    return out
-
-
-def test_durable_rules_subset(setup: dict[str, Any]) -> None:
-    durable = pytest.importorskip("durable.lang")
-    from durable.engine import MessageNotHandledException
-
-    # durable-rules 2.0.28 did not return from its first post() within 60 s with all ~700
-    # lowerable rules in one ruleset; 200 rules run.  Facts carry an id: durable drops an event
-    # equal to one it has seen (MessageObservedException).
-    specs = _durable_specs(setup["pack"])[:DURABLE_RULES]
-    hits: list[str] = []
-    name = f"bench{os.getpid()}{time.monotonic_ns()}"
-    m = durable.m
-    t0 = time.process_time()
-    with durable.ruleset(name):
-        for rid, codes, field, op, value in specs:
-            code_test = m.code == codes[0]
-            for c in codes[1:]:
-                code_test = code_test | (m.code == c)
-            v: Any = str(value) if isinstance(value, str) else int(value)  # type: ignore[call-overload]
-            attr = getattr(m, field)
-            test = attr > v if op == ">" else attr < v if op == "<" else attr == v
-            durable.when_all(code_test & test)(lambda c, rid=rid: hits.append(rid))
-    dt = time.process_time() - t0
-    print(f"durable-rules: {len(specs)} rules lowered, ruleset built in {dt:.2f}s")
-    claims = setup["claims"][: max(1, len(setup["claims"]) // (500 if FULL else 50))]
-    facts = []
-    for c in claims:
-        age = (
-            0
-            if c.member.birth_date is None
-            else (c.first_service_date - c.member.birth_date).days // 365
-        )
-        for ln in c.lines:
-            facts.append(
-                {
-                    "id": len(facts),
-                    "code": ln.procedure_code,
-                    "units": int(ln.units),
-                    "age": age,
-                    "sex": c.member.sex,
-                }
-            )
-    unhandled = 0
-
-    def run() -> None:
-        nonlocal unhandled
-        for f in facts:
-            try:
-                durable.post(name, f)
-            except MessageNotHandledException:
-                unhandled += 1
-
-    dt = cpu_best(run, 1)
-    _report(
-        "durable",
-        len(facts) / dt,
-        f"durable-rules ({len(specs)} code-set rules on line facts): {len(facts):,} lines: "
-        f"{len(facts) / dt:,.0f} lines/s, {len(hits)} hits, {unhandled} unmatched events",
-    )
-    if "numba" in RESULTS:
-        print(
-            f"numba / durable-rules: kernel {RESULTS['kernel'] / RESULTS['durable']:,.0f}x, "
-            f"evaluate {RESULTS['numba'] / RESULTS['durable']:,.0f}x"
         )
 
 

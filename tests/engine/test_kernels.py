@@ -100,7 +100,7 @@ def _claims() -> list[Claim]:
         "frequency_code": "1",
     }
     codes = ["Z0001", "Z0002", "Z0003", "Z0004", "QQQQQ", "A1234", "G0001"]
-    many = tuple(_line(i + 1, codes[i % len(codes)], BOUNDARY, units=1 + i % 6) for i in range(150))
+    many = tuple(_line(i + 1, codes[i % len(codes)], BOUNDARY, units=1 + i % 6) for i in range(999))
     out = [
         Claim(**base, lines=(), diagnoses=dx, providers=billing),  # type: ignore[arg-type]
         Claim(**base, lines=many, diagnoses=dx),  # type: ignore[arg-type]
