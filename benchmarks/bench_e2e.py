@@ -3,7 +3,7 @@
 Small by default (2,000 service lines: a smoke test); ``CLAIMSCRUB_BENCH_FULL=1`` generates a
 1,000,000-line 837P (200,000 claims of 5 lines) and scrubs it with every bundled pack.  Printed (run
 with ``-s``): lines/s over the child's CPU time and over wall time, peak RSS of the child
-(``RUSAGE_CHILDREN.ru_maxrss``), the share of claims with edits and edits per claim.
+(``os.wait4`` of the scrub process), the share of claims with edits and edits per claim.
 
 Goal (issue 4, item 4): >= 300,000 lines/s end to end on 2 cores, peak memory independent of the
 file size.
