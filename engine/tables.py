@@ -160,10 +160,10 @@ def _encode(
     t: ValueType, texts: Sequence[str], parse: Callable[[str], Value] | None = None
 ) -> Column:
     """Dictionary-encode a column of raw strings (parsing each distinct string once)."""
-    codes: dict[str, int] = {}
-    ids = np.fromiter(
-        (codes.setdefault(s, len(codes)) for s in texts), dtype=np.int32, count=len(texts)
-    )
+    # ids in order of first appearance; dict.fromkeys and map run in C (a generator with
+    # setdefault per value was ~3x slower on the 1,000,000-row PTP file)
+    codes = {s: i for i, s in enumerate(dict.fromkeys(texts))}
+    ids = np.fromiter(map(codes.__getitem__, texts), dtype=np.int32, count=len(texts))
     p = parse or (lambda s: _parse_value(t, s))
     return Column(t, ids, tuple(p(s) for s in codes))
 
@@ -173,7 +173,7 @@ def _dates(texts: Sequence[str], open_value: int, shift: int = 0) -> I64:
     for s in set(texts):
         d = _parse_date(s)
         cache[s] = open_value if d is None else date_to_days(d) + shift
-    return np.fromiter((cache[s] for s in texts), dtype=np.int64, count=len(texts))
+    return np.fromiter(map(cache.__getitem__, texts), dtype=np.int64, count=len(texts))
 
 
 def _read_csv(table: Table, path: Path) -> LoadedTable:
