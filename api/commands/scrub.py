@@ -23,6 +23,7 @@ import click
 
 from api.envelope import claim_response, error_response, structure_error, success_jsonl
 from api.packrefs import PackRefError, PackRefs
+from api.scrub_history import HistoryRecorder
 from api.scrub_parallel import SMALL_FILE_BYTES, Options, Regrouper, Tally, parallel_envelopes
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
@@ -56,6 +57,27 @@ def _jobs(asked: int | None, paths: Sequence[Path]) -> int:
         with contextlib.suppress(OSError):
             total += p.stat().st_size
     return _cpus() if total >= SMALL_FILE_BYTES else 1
+
+
+def _history(
+    record: bool, database: str | None, jobs: int | None, scrubber: Scrubber
+) -> HistoryRecorder | None:
+    """The scrub-history recorder for ``--record`` (None without it); checks its preconditions."""
+    if not record:
+        return None
+    if database is None:
+        raise click.UsageError("--record writes to the store's scrub history: give --database")
+    if jobs not in (None, 1):
+        raise click.UsageError("--record scrubs in one process: leave out --jobs or use --jobs 1")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from store.errors import StoreError
+
+    packs = [(p.data.name, p.data.version) for p in scrubber.packs.values()]
+    try:
+        return HistoryRecorder(database, packs)
+    except (StoreError, SQLAlchemyError) as exc:
+        raise click.UsageError(f"store: {exc}".splitlines()[0]) from None
 
 
 def batch_gc_policy() -> None:
@@ -351,6 +373,12 @@ def _pack_dirs(
     "--explain", is_flag=True, help="Add each edit's explanation (values read, table rows)."
 )
 @click.option(
+    "--record",
+    is_flag=True,
+    help="With --database: add every scrubbed claim to the store's scrub history (keyed hash of "
+    "the control number, pack versions, edit identifiers; no patient data).  Runs in one process.",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=0),
@@ -372,6 +400,7 @@ def scrub_command(
     fail_on: str,
     evaluator: Literal["numba", "reference"],
     explain: bool,
+    record: bool,
     jobs: int | None,
 ) -> None:
     """Scrub claims in FILES (X12 837P/837I or Optum JSON; directories are walked).
@@ -404,6 +433,9 @@ def scrub_command(
     unknown = sorted(set(selected or ()) - set(known))
     if unknown:
         raise click.UsageError(f"unknown pack(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    history = _history(record, database, jobs, scrubber)
+    if history is not None:
+        jobs = 1
     tally, input_errors = Tally(), 0
     out: IO[str] = output.open("w", encoding="utf-8") if output else sys.stdout
     progress = sys.stderr.isatty()
@@ -435,6 +467,8 @@ def scrub_command(
                 evaluator=evaluator,
                 processing_date=processed,
             )
+            if history is not None:
+                history.record(claims, results)
             for claim, edits in zip(claims, results, strict=True):
                 if edits or fmt != "jsonl":
                     writer.write(claim_response(claim, edits, explain=explain))
@@ -451,6 +485,8 @@ def scrub_command(
         writer.close()
         if output:
             out.close()
+        if history is not None:
+            history.close()
     if progress:
         click.echo("", err=True)
         if fmt != "table" or output:

@@ -97,3 +97,35 @@ def test_ptp_edit_explains_both_lines_and_the_pair_row(tmp_path: Path) -> None:
     assert row["column_1"] == "X0010" and row["column_2"] == "X0012"
     assert row["modifier_indicator"] == "0" and row["effective_from"] == "2020-01-01"
     assert "effective_until" not in row  # deletion date '*': still in force
+
+
+def test_scrub_record_writes_the_scrub_history(tmp_path: Path) -> None:
+    """--record: each claim in the store's history, with its pack versions and edit identifiers."""
+    from store import make_engine, make_sessionmaker
+    from store.scrubs import scrubs_for_claim
+
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert runner.invoke(main, ["store", "--database", url, "init"]).exit_code == 0
+    claim = str(_ptp_claim(tmp_path))
+    args = ["scrub", claim, "--database", url, "--format", "jsonl", "--fail-on", "never"]
+    res = runner.invoke(main, [*args, "--record"])
+    assert res.exit_code == 0, res.output
+    env = json.loads(res.stdout)
+    with make_sessionmaker(make_engine(url)).begin() as session:
+        [rec] = scrubs_for_claim(session, "555")
+        assert rec.status == env["status"] == "EDITS"
+        assert [e["ruleId"] for e in rec.edits] == [e["ruleId"] for e in env["errors"]]
+        assert all(
+            set(e) == {"ruleId", "pack", "packVersion", "severity", "lines", "field"}
+            for e in rec.edits
+        )
+        assert len(rec.versions) >= 6  # every pack of the production environment
+        assert "PCN555" not in json.dumps(rec.edits) and "555" not in rec.claim_key
+    assert runner.invoke(main, args).exit_code == 0  # without --record: nothing more recorded
+    with make_sessionmaker(make_engine(url)).begin() as session:
+        assert len(scrubs_for_claim(session, "555")) == 1
+    res = runner.invoke(main, ["scrub", claim, "--record"])
+    assert res.exit_code == 2 and "give --database" in res.output
+    res = runner.invoke(main, [*args, "--record", "--jobs", "2"])
+    assert res.exit_code == 2 and "one process" in res.output
