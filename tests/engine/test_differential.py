@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 from hypothesis import HealthCheck, given, settings
@@ -34,13 +35,19 @@ def _both(data: st.DataObject, explain: bool) -> None:
     assert fast == ref
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+# CLAIMSCRUB_DIFF_EXAMPLES=5000 for a deep run (a nightly job); 300 in the normal suite.
+EXAMPLES = int(os.environ.get("CLAIMSCRUB_DIFF_EXAMPLES", "300"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_numba_equals_reference(data: st.DataObject) -> None:
     _both(data, explain=False)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=max(40, EXAMPLES // 8), deadline=None, suppress_health_check=list(HealthCheck)
+)
 @given(st.data())
 def test_numba_equals_reference_explained(data: st.DataObject) -> None:
     _both(data, explain=True)
