@@ -2,7 +2,7 @@ r"""One compiled pass over a mapped 837 file: the facts ``claims.x12.split`` pla
 
 Why Numba here: planning a 96 MB file with ``re`` and ``mmap.find`` (a regular expression over
 every segment terminator, a handful of whole-file searches) took 1.2-1.7 s, all of it before the
-first worker of ``scrub --jobs`` could start; this pass takes about 0.1 s.  It reports exactly what
+first worker of ``scrub --jobs`` could start; this pass takes about 0.23 s.  It reports exactly what
 those searches reported (``tests/claims/test_split_plan.py`` compares both on generated and damaged
 files):
 
