@@ -131,7 +131,10 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
     filt_at: list[int] = []
     fw_off: list[I64] = []
     words: list[I64] = []
+    hs_off: list[I64] = []
+    slots: list[I64] = []
     n_words = 0
+    n_slots = 0
     n_vals = 0
     for lt in tables:
         t = lt.table
@@ -183,9 +186,14 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
                 fo, fw = _pair_filter(k1, keys[-1] & 0xFFFFFFFF, np.diff(starts), n_words)
                 n_words += fw.shape[0]
                 words.append(fw)
+                ho, hs = _pair_hash(keys[-1], froms[-1], untils[-1], n_dir, n_slots)
+                n_slots += hs.shape[0] // 2
+                slots.append(hs)
             else:
                 fo = np.zeros(n_dir + 1, dtype=np.int64)
+                ho = np.zeros(n_dir + 1, dtype=np.int64) + n_slots
             fw_off.append(fo)
+            hs_off.append(ho)
         else:
             dir_at.append(-1)
             dir_n.append(0)
@@ -213,6 +221,8 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
             np.asarray(filt_at, dtype=np.int64),
             _cat(fw_off),
             _cat(words) if words else np.zeros(1, dtype=np.int64),
+            _cat(hs_off),
+            _cat(slots) if slots else np.full(2, -1, dtype=np.int64),
         ),
         first,
     )
@@ -243,6 +253,63 @@ def _pair_filter(k1: I64, k2: I64, counts: I64, base: int) -> tuple[I64, I64]:
     bits = (one << ((h >> 58) & 63)) | (one << ((h >> 52) & 63)) | (one << ((h >> 46) & 63))
     np.bitwise_or.at(words, at, bits)
     return off + base, words
+
+
+_I32_MIN: Final = -(2**31)
+_I32_MAX: Final = 2**31 - 1
+
+
+def _pair_hash(keys: I64, froms: I64, untils: I64, n_dir: int, base: int) -> tuple[I64, I64]:
+    """Per-first-key exact hash of a pair table (see :func:`engine.kernels.pair_find`).
+
+    ``keys`` are the table's packed keys (sorted), ``froms`` / ``untils`` its rows' dates.  Returns
+    slot offsets aligned with the directory (``base`` added) and the slots, two int64 words each.
+    Each distinct key gets one slot (its first row) in the block of its first key: ``n + n // 2 +
+    1`` slots for ``n`` keys (load <= 2/3), linear probing from the multiply-shift hash of the
+    second key.  Placed in rounds: every unplaced key whose slot is free is placed (one per slot),
+    the others move on one slot; a key only passes occupied slots, so probing finds it.
+    """
+    n = keys.shape[0]
+    first = np.ones(n, dtype=np.bool_)
+    first[1:] = keys[1:] != keys[:-1]
+    rows = np.flatnonzero(first)
+    k1 = keys[rows] >> 32
+    k2 = keys[rows] & 0xFFFFFFFF
+    nd = np.bincount(k1, minlength=n_dir).astype(np.int64)
+    ns = np.where(nd > 0, nd + nd // 2 + 1, 0)
+    off = np.zeros(n_dir + 1, dtype=np.int64)
+    np.cumsum(ns, out=off[1:])
+    with np.errstate(over="ignore"):
+        h = k2 * np.int64(K.HASH_MUL)
+    size = ns[k1]
+    probe = (((h >> 32) & 0xFFFFFFFF) * size) >> 32
+    start = off[k1]
+    at = np.empty(rows.shape[0], dtype=np.int64)
+    owner = np.full(int(off[-1]), -1, dtype=np.int64)  # the key placed in each slot
+    pend = np.arange(rows.shape[0])
+    while pend.shape[0]:
+        pos = start[pend] + probe[pend]
+        free = pend[owner[pos] < 0]
+        fpos = start[free] + probe[free]
+        owner[fpos] = free  # one of the keys aiming at a free slot gets it
+        won = owner[pos] == pend
+        at[pend[won]] = pos[won]
+        pend = pend[~won]
+        probe[pend] += 1
+        probe[pend] %= size[pend]
+    fr, un = froms[rows], untils[rows]
+    # int32 dates (OPEN_LO / OPEN_HI as the int32 extremes); a row whose dates do not fit gets an
+    # empty window, so the kernel checks its int64 dates
+    exact = ((fr == OPEN_LO) | ((fr > _I32_MIN) & (fr < _I32_MAX))) & (
+        (un == OPEN_HI) | ((un > _I32_MIN) & (un < _I32_MAX))
+    )
+    fr32 = np.where(exact, np.where(fr == OPEN_LO, _I32_MIN, fr), _I32_MAX)
+    un32 = np.where(exact, np.where(un == OPEN_HI, _I32_MAX, un), _I32_MIN)
+    out = np.full(2 * int(off[-1]), -1, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        out[2 * at] = (k2 << 32) | rows
+        out[2 * at + 1] = (fr32 << 32) | (un32 & 0xFFFFFFFF)
+    return off + base, out
 
 
 def _cat(arrays: list[I64]) -> I64:

@@ -16,7 +16,9 @@ Array groups (all int64 unless noted):
   ``filt_at, fw_off, fw``: for two-key tables (``filt_at[t] >= 0``) a membership filter per first
   key that rejects most absent pairs with one memory access (:func:`pair_maybe`): the words
   ``fw[fw_off[dir_at[t] + k] .. fw_off[dir_at[t] + k + 1]]`` (a power of two of them, none when
-  ``k`` has no rows), so the probes of one line (one first key) stay in one small block
+  ``k`` has no rows), so the probes of one line (one first key) stay in one small block; then
+  ``hs_off, hs``: for the same tables an exact hash per first key whose slots hold a key's first
+  row and that row's dates (:func:`pair_find`), so a pair that passes the filter costs one slot
 * ``I`` ICD-10-CM and per-call scalars: ``valid ids (sorted), billable ids (sorted), env`` where
   ``env`` (length 2) is ``[has ICD-10-CM data (0/1), processing date (day number or MISS)]``; the
   compiled pack holds ``env`` with a missing date, :mod:`engine.evaluate` passes a copy with the
@@ -26,6 +28,8 @@ Array groups (all int64 unless noted):
   pair_cand_off, pair_cand_rules, guards`` (``guards[6 r: 6 r + 6]``: rule ``r``'s necessary
   condition checked while listing its tasks, see :func:`engine.compiled._guard`; kind 3: also
   sufficient, the task fires without running the interpreter)
+
+Guards of kinds 1 and 3 are checked as intervals (:func:`guard_intervals`, once per call).
 
 Hot paths are written out in :func:`run_pack` (no helper taking arrays: an inlined Numba helper
 binds and reference counts every array argument on every call); the string built-ins are memoised
@@ -43,9 +47,11 @@ from engine.values import DATE_MAX, DATE_MIN, MISS, OPEN_HI, OPEN_LO, SCALE
 
 __all__ = [
     "civil_from_days",
+    "guard_intervals",
     "icd_format",
     "in_literal_set",
     "npi_check",
+    "pair_find",
     "pair_maybe",
     "run_pack",
     "str_cmp",
@@ -80,6 +86,9 @@ OP_AGG_ANY_IN = 22  # push: field c of some line (b = 0) / diagnosis (1) is a me
 
 _MUL_SAFE = 3_037_000_499  # |a|, |b| below this: a * b fits in int64
 HASH_MUL = -7_046_029_254_386_353_131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing)
+_I32_MIN = -(2**31)  # slot dates (see pair_find): OPEN_LO as a row start
+_I32_MAX = 2**31 - 1  # OPEN_HI as a row end
+_I64_MAX = 2**63 - 1
 
 
 @njit(cache=True, nogil=True)
@@ -282,6 +291,66 @@ def pair_maybe(T: Any, t: int, k1: int, k2: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
+def pair_find(T: Any, t: int, k1: int, k2: int, d: int) -> int:
+    """:func:`table_find` for a two-key table with a filter (``filt_at[t] >= 0``) by its exact hash.
+
+    ``hs[2 s], hs[2 s + 1]`` for the slots ``s`` of first key ``k1`` (``hs_off[dir_at[t] + k1] ..
+    hs_off[dir_at[t] + k1 + 1]``, none when ``k1`` has no rows; linear probing from the slot picked
+    by the hash of ``k2``): ``k2 << 32 | row`` (the key's first row, table-local; -1: empty) and
+    the row's dates as ``from << 32 | until`` in int32 (``OPEN_LO`` / ``OPEN_HI`` as the int32
+    minimum / maximum; a row whose dates do not fit holds an empty window).  When the slot's
+    dates do not make the row effective, the key's rows are checked in order on the int64 dates.
+    ``run_pack`` writes this out (``table.has`` / ``table[..]`` after the filter).
+    """
+    row_off, tkeys, row_from, row_until = T[0], T[1], T[2], T[3]
+    tlo, thi, dir_at, dir_n = T[6], T[7], T[9], T[10]
+    hs_off, hs = T[15], T[16]
+    if k1 < 0 or k1 >= dir_n[t]:
+        return -1
+    s0 = hs_off[dir_at[t] + k1]
+    ns = hs_off[dir_at[t] + k1 + 1] - s0
+    if ns == 0:
+        return -1
+    key = (k1 << 32) | (k2 & 0xFFFFFFFF)
+    kl = k2 & 0xFFFFFFFF
+    pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
+    flo, fhi = tlo[t], thi[t]
+    while True:
+        w = hs[2 * (s0 + pos)]
+        if w == -1:
+            return -1
+        if (w >> 32) & 0xFFFFFFFF == kl:
+            i = row_off[t] + (w & 0xFFFFFFFF)
+            wd = hs[2 * (s0 + pos) + 1]
+            fr = wd >> 32
+            un = wd & 0xFFFFFFFF
+            if un >= 0x80000000:
+                un -= 0x100000000
+            if d == MISS:
+                if fr == _I32_MIN and un == _I32_MAX and flo == OPEN_LO and fhi == OPEN_HI:
+                    return int(i)
+            elif flo <= d <= fhi and fr <= d <= un:
+                return int(i)
+            end = row_off[t + 1]
+            while i < end and tkeys[i] == key:
+                if d == MISS:
+                    if (
+                        row_from[i] == OPEN_LO
+                        and row_until[i] == OPEN_HI
+                        and flo == OPEN_LO
+                        and fhi == OPEN_HI
+                    ):
+                        return int(i)
+                elif flo <= d <= fhi and row_from[i] <= d <= row_until[i]:
+                    return int(i)
+                i += 1
+            return -1
+        pos += 1
+        if pos == ns:
+            pos = 0
+
+
+@njit(cache=True, nogil=True)
 def table_find(T: Any, t: int, key: int, d: int) -> int:
     """The first row (in file order) of table ``t`` with ``key`` effective on day ``d``, or -1."""
     row_off, keys, row_from, row_until, _val_off, _vals, tlo, thi, tnk, dir_at, dir_n, dir_off = T[
@@ -360,6 +429,46 @@ def _effective(lo: int, hi: int, d: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
+def guard_intervals(G: Any, n_rules: int) -> Any:
+    """Guards of kinds 1 and 3 (``field op constant``) as intervals, one row per rule.
+
+    ``[lo, hi, 1]``: the guard holds iff ``lo <= x <= hi`` (a missing ``x`` is below every
+    interval, an empty interval never holds); ``[.., .., 0]``: run the comparison (``!=``, string
+    order, or no guard of these kinds).  Same results as :func:`_cmp_scalar` (and
+    :func:`str_cmp` for the string order); ``run_pack`` computes them once per call.
+    """
+    gv = np.zeros((n_rules, 3), dtype=np.int64)
+    for r in range(n_rules):
+        if G[6 * r] & 1 == 1:
+            gc = G[6 * r + 3]
+            gop = G[6 * r + 4]
+            gkind = G[6 * r + 5]
+            glo = MISS + 1
+            ghi = _I64_MAX
+            gq = 1
+            if gop == 1 or (gkind == 1 and gop >= 2):
+                gq = 0
+            elif gc == MISS or (gkind == 2 and gop >= 2) or (gop == 4 and gc == _I64_MAX):
+                glo = 1  # never holds
+                ghi = 0
+            elif gop == 0:
+                glo = gc
+                ghi = gc
+            elif gop == 2:
+                ghi = gc - 1
+            elif gop == 3:
+                ghi = gc
+            elif gop == 4:
+                glo = gc + 1
+            else:
+                glo = gc
+            gv[r, 0] = glo
+            gv[r, 1] = ghi
+            gv[r, 2] = gq
+    return gv
+
+
+@njit(cache=True, nogil=True)
 def run_pack(
     P: Any,
     X: Any,
@@ -395,7 +504,8 @@ def run_pack(
     sbytes, soff = S
     mem_off, mem, rng_off, rng_lo, rng_hi, pre_off, pre, str_order = L
     row_off, tkeys, row_from, row_until, val_off, tvals, tlo, thi = T[:8]
-    dir_at, dir_n, dir_off, filt_at, fw_off, fw = T[9:]
+    dir_at, dir_n, dir_off, filt_at, fw_off, fw = T[9:15]
+    hs_off, hs = T[15], T[16]
     icd_valid, icd_billable, env = I
     icd_has = env[0]
     pdate = env[1] if env.shape[0] > 1 else MISS
@@ -412,7 +522,10 @@ def run_pack(
     for r in range(rlo.shape[0]):
         if rlo[r] != OPEN_LO or rhi[r] != OPEN_HI:
             all_open = False
+    gv = guard_intervals(G, rlo.shape[0])  # guards of kinds 1 and 3 as intervals
     smemo = np.zeros(soff.shape[0], dtype=np.uint8)  # per interned string, see OP_CALL
+    # per (interned string, ICD-10-CM release) when there are several releases
+    rmemo = np.zeros(soff.shape[0] * n_rel if n_rel > 1 else 1, dtype=np.uint8)
     n = 0
     for c in range(active.shape[0]):
         if not active[c]:
@@ -453,11 +566,15 @@ def run_pack(
                         a = G[gb + 1]
                         col = fcol[a]
                         x = claim_cols[col, c] if fgroup[a] == 0 else dx_cols[col, k]
-                        res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
-                        if res == 2:
-                            res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
-                        if res == 0:
-                            continue
+                        if gv[r, 2] == 1:
+                            if x < gv[r, 0] or x > gv[r, 1]:
+                                continue
+                        else:
+                            res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
+                            if res == 2:
+                                res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
+                            if res == 0:
+                                continue
                     tasks[nt, 0] = r
                     tasks[nt, 1] = k
                     tasks[nt, 2] = -1
@@ -478,15 +595,22 @@ def run_pack(
                     a = G[gb + 1]
                     col = fcol[a]
                     x = claim_cols[col, c] if fgroup[a] == 0 else line_cols[col, i]
-                    res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
-                    if res == 2:
-                        res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
-                    if res == 0:
-                        continue
+                    if gv[r, 2] == 1:
+                        if x < gv[r, 0] or x > gv[r, 1]:
+                            continue
+                    else:
+                        res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
+                        if res == 2:
+                            res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
+                        if res == 0:
+                            continue
                 tasks[nt, 0] = r
                 tasks[nt, 1] = i
                 tasks[nt, 2] = -1
                 nt += 1
+        # pair rules in a loop of their own: the filter probes of consecutive lines overlap
+        for i in range(l0, l1):
+            k = line_code[i]
             if l1 - l0 > 1:
                 n_pc = pcand_off[k + 1] - pcand_off[k] if 0 <= k < n_pcand else 0
                 for q in range(n_pair_always + n_pc):
@@ -553,11 +677,15 @@ def run_pack(
                     x = line_cols[col, sidx[G[gb + 2]]]
                 else:
                     x = dx_cols[col, sidx[G[gb + 2]]]
-                res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
-                if res == 2:
-                    res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
-                if res == 0:
-                    continue
+                if gv[r, 2] == 1:
+                    if x < gv[r, 0] or x > gv[r, 1]:
+                        continue
+                else:
+                    res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
+                    if res == 2:
+                        res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
+                    if res == 0:
+                        continue
             hit = -1
             b_lo = rb_off[r]
             b_hi = rb_off[r + 1]
@@ -748,7 +876,65 @@ def run_pack(
                                             hb = (w >> ((h >> 58) & 63)) & (w >> ((h >> 52) & 63))
                                             hb &= w >> ((h >> 46) & 63)
                                             maybe = hb & 1 != 0
-                                if maybe:
+                                if maybe and filt_at[a] >= 0:
+                                    # :func:`pair_find` written out: the exact hash block of
+                                    # first key k1 gives the row and its dates in one slot
+                                    row = -1
+                                    fa = row_off[a]
+                                    s0 = hs_off[dir_at[a] + k1]
+                                    ns = hs_off[dir_at[a] + k1 + 1] - s0
+                                    kl = k2 & 0xFFFFFFFF
+                                    pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
+                                    while True:
+                                        w = hs[2 * (s0 + pos)]
+                                        if w == -1:
+                                            break
+                                        if (w >> 32) & 0xFFFFFFFF == kl:
+                                            fi = fa + (w & 0xFFFFFFFF)
+                                            wd = hs[2 * (s0 + pos) + 1]
+                                            fr = wd >> 32
+                                            un = wd & 0xFFFFFFFF
+                                            if un >= 0x80000000:
+                                                un -= 0x100000000
+                                            flo, fhi = tlo[a], thi[a]
+                                            if d == MISS:
+                                                if (
+                                                    fr == _I32_MIN
+                                                    and un == _I32_MAX
+                                                    and flo == OPEN_LO
+                                                    and fhi == OPEN_HI
+                                                ):
+                                                    row = fi
+                                                    break
+                                            elif flo <= d <= fhi and fr <= d <= un:
+                                                row = fi
+                                                break
+                                            # not effective by the slot's dates: the key's rows
+                                            # in order (the first one again: its slot dates may
+                                            # be inexact)
+                                            fend = row_off[a + 1]
+                                            while fi < fend and tkeys[fi] == key:
+                                                if d == MISS:
+                                                    if (
+                                                        row_from[fi] == OPEN_LO
+                                                        and row_until[fi] == OPEN_HI
+                                                        and flo == OPEN_LO
+                                                        and fhi == OPEN_HI
+                                                    ):
+                                                        row = fi
+                                                        break
+                                                elif (
+                                                    flo <= d <= fhi
+                                                    and row_from[fi] <= d <= row_until[fi]
+                                                ):
+                                                    row = fi
+                                                    break
+                                                fi += 1
+                                            break
+                                        pos += 1
+                                        if pos == ns:
+                                            pos = 0
+                                elif maybe:
                                     # :func:`_find` written out (an inlined helper copies and
                                     # reference counts its array arguments on every call)
                                     fa, fb = row_off[a], row_off[a + 1]
@@ -869,20 +1055,26 @@ def run_pack(
                             x = stack[sp - 1]
                             sp -= 1
                             if x != MISS and dt != MISS and n_rel > 1:
-                                # several releases: the date picks one (not memoised: the
-                                # answer depends on the date as well as the code)
-                                good = icd_format(sbytes, soff, x)
-                                if good:
-                                    rel = 0
-                                    for rk in range(n_rel):
-                                        if env[3 + rk] <= dt:
-                                            rel = rk
-                                    rbase = 3 + n_rel if a == 1 else 4 + 2 * n_rel
-                                    arr = icd_valid if a == 1 else icd_billable
-                                    good = _sorted_has(
-                                        arr, env[rbase + rel], env[rbase + rel + 1], x
-                                    )
-                                ok = 1 if good else 0
+                                # several releases: the date picks one; memoised per (string,
+                                # release) in ``rmemo`` (bits as in ``smemo``)
+                                rel = 0
+                                for rk in range(n_rel):
+                                    if env[3 + rk] <= dt:
+                                        rel = rk
+                                mi = x * n_rel + rel
+                                m = rmemo[mi]
+                                cb = 1 if a == 1 else 4
+                                if m & cb == 0:
+                                    good = icd_format(sbytes, soff, x)
+                                    if good:
+                                        rbase = 3 + n_rel if a == 1 else 4 + 2 * n_rel
+                                        arr = icd_valid if a == 1 else icd_billable
+                                        good = _sorted_has(
+                                            arr, env[rbase + rel], env[rbase + rel + 1], x
+                                        )
+                                    m |= 3 * cb if good else cb
+                                    rmemo[mi] = m
+                                ok = 1 if m & (2 * cb) != 0 else 0
                             elif x != MISS and dt != MISS:
                                 m = smemo[x]
                                 cb = 1 if a == 1 else 4

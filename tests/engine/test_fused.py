@@ -38,9 +38,10 @@ from dsl.ir import (
 from engine import kernels as K
 from engine import reference
 from engine.batch import ClaimBatch, Interner
-from engine.compiled import compile_pack
+from engine.compiled import _pair_hash, compile_pack
 from engine.evaluate import _batch_arrays, evaluate, finding_rows
 from engine.pack import PackData
+from engine.values import MISS, OPEN_HI, OPEN_LO
 from tests.engine.irbuild import FIELDS, SPAN, Builder, fref
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -248,3 +249,70 @@ def test_workload_kernel_matches_twin(ptp: Path) -> None:
         results.append(out[:n].tolist())
     assert results[0] == results[1]
     assert len(results[0]) == rows.shape[0]
+
+
+def _ptp_dir(d: Path) -> Path:
+    """A PTP file with a key in three rows (date windows), deleted rows and open rows."""
+    rows = [
+        ("10001", "10002", "20200101", "20210101", "0"),
+        ("10001", "10002", "20210101", "20220101", "1"),
+        ("10001", "10002", "20230101", "*", "0"),
+        ("10001", "10003", "19960101", "*", "1"),
+        ("10002", "10001", "20200101", "20200102", "9"),
+        ("10004", "10001", "20200101", "*", "0"),
+    ] + [("10005", f"{10100 + k}", "20200101", "*", str(k % 2)) for k in range(40)]
+    body = "\n".join(f"{a}\t{b}\t\t{f}\t{u}\t{m}\tMisuse" for a, b, f, u, m in rows)
+    (d / "ptp.txt").write_text("CPT codes and descriptions only are copyright AMA\n" + body + "\n")
+    W.write_mue(d / "mue.csv", 10)
+    return d
+
+
+def _pair_find_agrees(tt: tuple[np.ndarray, ...], pairs: list[tuple[int, int]]) -> int:
+    """pair_find (kernel and twin) equals table_find on every pair and day; the rows found."""
+    days = [MISS, -719162, 0, 18262, 18628, 18993, 19000, 19358, 19500, 2932896]
+    found = 0
+    with np.errstate(over="ignore"):  # the twin's hash wraps like int64 in the kernel
+        for a, b in pairs:
+            for d in days:
+                want = K.table_find(tt, 0, (a << 32) | (b & 0xFFFFFFFF), d)
+                assert K.pair_find(tt, 0, a, b, d) == want, (a, b, d)
+                assert K.pair_find.py_func(tt, 0, a, b, d) == want, (a, b, d)
+                found += want >= 0
+    return found
+
+
+def test_pair_hash_twin(ptp: Path, tmp_path: Path) -> None:
+    """The exact per-first-key hash finds the row table_find finds (duplicate keys, windows)."""
+    for d in (ptp, _ptp_dir(tmp_path)):
+        cp = compile_pack(PackData.load(W.build_rules(10), d), Interner())
+        tt = cp.T
+        table = tt[1][tt[0][0] : tt[0][1]]
+        ids = np.unique(np.concatenate([table >> 32, table & 0xFFFFFFFF])).tolist()
+        rng = np.random.default_rng(5)
+        present = [(int(k >> 32), int(k & 0xFFFFFFFF)) for k in table[:400]]
+        absent = [(int(a), int(b)) for a, b in rng.choice(ids, size=(300, 2))]
+        odd = [(-1, ids[0]), (10**6, ids[0]), (ids[0], -1), (ids[0], 2**32 + ids[0])]
+        assert _pair_find_agrees(tt, present + absent + odd) > 0
+        # slots hold each distinct key once, load <= 2/3
+        n_keys = np.unique(table).shape[0]
+        assert np.count_nonzero(tt[16][::2] != -1) == n_keys
+        assert tt[16].shape[0] // 2 >= 1.5 * n_keys
+    # row dates that do not fit the slots' int32 (or are inverted open ends): the int64 dates
+    # decide, the slots never claim a row is effective when it is not
+    keys = table
+    n = keys.shape[0]
+    froms, untils = tt[2].copy(), tt[3].copy()
+    lo, hi = int(tt[0][0]), int(tt[0][1])
+    froms[lo:hi:3] = OPEN_HI
+    untils[lo + 1 : hi : 3] = OPEN_LO
+    froms[lo + 2 : hi : 5] = -(2**40)
+    untils[lo + 2 : hi : 7] = 2**40
+    n_dir = int(tt[10][0])
+    off, slots = _pair_hash(keys, froms[lo:hi], untils[lo:hi], n_dir, 0)
+    hs_off = tt[15].copy()
+    da = int(tt[9][0])
+    hs_off[da : da + n_dir + 1] = off
+    T2 = (*tt[:2], froms, untils, *tt[4:15], hs_off, slots)
+    assert n == hi - lo
+    pairs = [(int(k >> 32), int(k & 0xFFFFFFFF)) for k in keys]
+    _pair_find_agrees(T2, pairs)

@@ -347,3 +347,28 @@ def test_processing_date_kernel_matches_twin_and_reference(processing: date | No
         assert ("T-0001" in fired) == any((processing - d).days > 365 for d in days)
         assert all(processing.isoformat() in e.message for e in fast if e.rule_id == "T-0000")
     assert len(K.run_pack.signatures) == 1  # a new date never compiles the kernel again
+
+
+def test_guard_intervals_twin() -> None:
+    """Guard intervals decide ``x op c`` exactly as the comparison (kernel and twin)."""
+    big, small = 2**63 - 1, MISS + 1
+    consts = [MISS, small, small + 1, -5, 0, 1, 7, big - 1, big]
+    xs = [MISS, small, small + 1, -6, -5, -4, 0, 1, 2, 6, 7, 8, big - 1, big]
+    rows = [
+        (1 if n % 2 else 3, 0, 0, c, op, kind)
+        for n, (c, op, kind) in enumerate(
+            (c, op, kind) for c in consts for op in range(6) for kind in range(3)
+        )
+    ]
+    rows.append((2, 0, 0, 0, 0, 0))  # kind 2 (a table filter): no interval
+    G = np.asarray(rows, dtype=np.int64).reshape(-1)
+    for fn in (K.guard_intervals, K.guard_intervals.py_func):
+        gv = fn(G, len(rows))
+        assert gv[-1].tolist() == [0, 0, 0]
+        for r, (_, _, _, c, op, kind) in enumerate(rows[:-1]):
+            lo, hi, use = gv[r].tolist()
+            assert use == (0 if op == 1 or (kind == 1 and op >= 2) else 1), (c, op, kind)
+            if use:
+                for x in xs:
+                    want = K._cmp_scalar.py_func(op, kind, x, c)
+                    assert (lo <= x <= hi) == (want == 1), (x, c, op, kind)
