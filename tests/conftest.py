@@ -47,3 +47,9 @@ def postgres_url() -> str:
     except Exception as exc:  # any failure to reach the server means: skip, cleanly
         pytest.skip(f"PostgreSQL not reachable at the configured URL: {type(exc).__name__}")
     return url
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _table_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Large parsed tables are cached (engine.tables); keep the suite's out of the user's cache."""
+    os.environ.setdefault("CLAIMSCRUB_CACHE_DIR", str(tmp_path_factory.mktemp("table-cache")))
