@@ -3,7 +3,7 @@
 Small by default (2,000 service lines: a smoke test); ``CLAIMSCRUB_BENCH_FULL=1`` generates a
 1,000,000-line 837P (200,000 claims of 5 lines) and scrubs it with every bundled pack.  Printed (run
 with ``-s``): lines/s over the child's CPU time and over wall time, peak RSS of the child
-(``os.wait4`` of the scrub process), the share of claims with edits and edits per claim.
+(measured from a small launcher process), the share of claims with edits and edits per claim.
 
 Goal (issue 4, item 4): >= 300,000 lines/s end to end on 2 cores, peak memory independent of the
 file size.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 from claimgen import professional_claim
+from timing import run_measured
 
 from claims.model import (
     Claim,
@@ -94,23 +94,15 @@ def x12_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _scrub(src: Path, out: Path, jobs: int = 1) -> tuple[float, float, int]:
     """(CPU seconds of the process tree, wall seconds, largest peak RSS of one process in KiB).
 
-    With ``jobs`` > 1 the workers are grandchildren; the command waits for them, so their usage is
-    in the command's ``wait4`` usage: CPU is the tree's, ``ru_maxrss`` the largest process.
+    Measured from a small launcher process (``timing.run_measured``): a child forked from this
+    test process would report this process's resident size as its peak.  With ``jobs`` > 1 the
+    workers are waited for by the command, so CPU is the tree's and the RSS the largest process.
     """
     exe = Path(sys.executable).with_name("claimscrub")
     cmd = [str(exe), "scrub", str(src), "--format", "jsonl", "-o", str(out), "--fail-on", "never"]
     cmd += ["--jobs", str(jobs)]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    # wait4: this child's own usage (its workers included once it has waited for them), not the
-    # largest RSS of every child this test process ever had (the cold-start benchmark's pack)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, cmd)
-    cpu = usage.ru_utime + usage.ru_stime
-    return cpu, wall, usage.ru_maxrss
+    wall, cpu, rss, _ = run_measured(cmd)
+    return cpu, wall, rss
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
