@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claims.model import Claim
 from engine.edits import Edit
 
-__all__ = ["HistoryRecorder", "edit_summary"]
+if TYPE_CHECKING:  # store (SQLAlchemy) is imported only when history is written
+    from store.scrubs import ScrubEntry
+
+__all__ = ["HistoryRecorder", "edit_summary", "history_entries"]
 
 
 def edit_summary(edits: Sequence[Edit]) -> list[dict[str, Any]]:
@@ -30,6 +33,30 @@ def edit_summary(edits: Sequence[Edit]) -> list[dict[str, Any]]:
             "field": e.field,
         }
         for e in edits
+    ]
+
+
+def history_entries(
+    claims: Sequence[Claim],
+    results: Sequence[Sequence[Edit]],
+    version_ids: tuple[int, ...],
+    *,
+    client_pk: int | None = None,
+) -> list[ScrubEntry]:
+    """One history entry per scrubbed claim (the API's and the CLI's), stamped now."""
+    from store.scrubs import ScrubEntry
+
+    at = datetime.now(UTC)
+    return [
+        ScrubEntry(
+            control_number=claim.control_number,
+            version_ids=version_ids,
+            edits=edit_summary(edits),
+            status="EDITS" if edits else "SUCCESS",
+            client_pk=client_pk,
+            at=at,
+        )
+        for claim, edits in zip(claims, results, strict=True)
     ]
 
 
@@ -48,19 +75,9 @@ class HistoryRecorder:
 
     def record(self, claims: Sequence[Claim], results: Sequence[Sequence[Edit]]) -> None:
         """Record one chunk of scrubbed claims in one transaction."""
-        from store.scrubs import ScrubEntry, record_scrubs
+        from store.scrubs import record_scrubs
 
-        at = datetime.now(UTC)
-        entries = [
-            ScrubEntry(
-                control_number=claim.control_number,
-                version_ids=self.version_ids,
-                edits=edit_summary(edits),
-                status="EDITS" if edits else "SUCCESS",
-                at=at,
-            )
-            for claim, edits in zip(claims, results, strict=True)
-        ]
+        entries = history_entries(claims, results, self.version_ids)
         with self._sessions.begin() as session:
             record_scrubs(session, entries)
         self.recorded += len(entries)

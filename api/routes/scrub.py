@@ -22,12 +22,13 @@ from api.auth import Principal, current_auth, current_principal, require
 from api.envelope import claim_response, error_response, structure_error
 from api.errors import ApiError
 from api.routes.runtime import PackRef, current_runtime
+from api.scrub_history import history_entries
 from claims.model import Claim, ClaimKind
 from claims.optum import parse_claims_json
 from claims.x12 import X12Error, read_x12
 from engine.edits import Edit
 from store.errors import InvalidPackError, NotFoundError
-from store.scrubs import HistoryBacklogError, ScrubEntry, ScrubHistoryWriter, record_scrubs
+from store.scrubs import HistoryBacklogError, ScrubHistoryWriter, record_scrubs
 from store.service import parse_ref
 
 __all__ = ["bp"]
@@ -81,30 +82,11 @@ def select_packs(principal: Principal) -> list[PackRef]:
     return list({r.version_id: r for r in refs}.values())
 
 
-def _summary(envelope: dict[str, Any]) -> list[dict[str, Any]]:
-    # What the history keeps of each edit: identifiers only (no values, no messages).
-    return [
-        {k: e.get(k) for k in ("ruleId", "pack", "packVersion", "severity", "lines", "field")}
-        for e in envelope["errors"]
-    ]
-
-
 def _record(
-    principal: Principal, refs: list[PackRef], done: list[tuple[Claim, dict[str, Any]]]
+    principal: Principal, refs: list[PackRef], claims: list[Claim], results: list[list[Edit]]
 ) -> None:
-    at = datetime.now(UTC)
     version_ids = tuple(r.version_id for r in refs)
-    entries = [
-        ScrubEntry(
-            control_number=claim.control_number,
-            version_ids=version_ids,
-            edits=_summary(envelope),
-            status=envelope["status"],
-            client_pk=principal.client.pk,
-            at=at,
-        )
-        for claim, envelope in done
-    ]
+    entries = history_entries(claims, results, version_ids, client_pk=principal.client.pk)
     writer: ScrubHistoryWriter | None = current_app.extensions["claimscrub.history"]
     if writer is None:
         with current_auth().sessions.begin() as session:
@@ -133,7 +115,7 @@ def _scrub(claims: list[Claim]) -> list[dict[str, Any]]:
     envelopes = [
         claim_response(c, edits, explain=explain) for c, edits in zip(claims, results, strict=True)
     ]
-    _record(principal, refs, list(zip(claims, envelopes, strict=True)))
+    _record(principal, refs, claims, results)
     return envelopes
 
 
