@@ -33,6 +33,7 @@ from typing import Final
 
 from engine.refdata import (
     RefDataError,
+    _release_window,
     data_dir,
     icd10cm_release,
     load_icd10cm,
@@ -59,12 +60,11 @@ class Icd10cmCodeSet:
 
 
 def _fiscal_year(month: str, year: int) -> tuple[int, bool]:
-    m = month.lower()
-    if m.startswith("apr"):
-        return year, True
-    if m.startswith("oct"):
-        return year + 1, False
-    raise RefDataError(f"ICD-10-CM release month {month!r}: expected April or October")
+    """(fiscal year, is an April update) of a release, from ``refdata``'s release windows."""
+    fy, start, _ = _release_window(month, year)
+    if fy is None or start is None:
+        raise RefDataError(f"ICD-10-CM release month {month!r}: expected April or October")
+    return fy, start.month == 4
 
 
 @functools.cache
