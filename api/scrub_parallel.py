@@ -27,6 +27,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any, Literal
 
+from api.scrub_fast import fast_piece, usable_for
 from claims.model import Claim
 from claims.sources import SourceItem, iter_claims
 from claims.x12.split import Piece, PieceReader, plan_pieces, read_piece
@@ -181,6 +182,14 @@ def _init_worker(
         assert build is not None
         scrubber = build()
     _WORKER.update(scrubber=scrubber, opts=opts, render=render, error_envelope=error_envelope)
+    _WORKER["columnar"] = columnar_enabled() and usable_for(
+        scrubber, opts.packs, opts.fmt, opts.evaluator
+    )
+
+
+def columnar_enabled() -> bool:
+    """``CLAIMSCRUB_COLUMNAR=off`` turns the columnar ingest off (for comparisons)."""
+    return os.environ.get("CLAIMSCRUB_COLUMNAR", "").lower() not in ("off", "0", "no")
 
 
 def _run_task(task: tuple[Path, Piece | None]) -> Rendered:
@@ -188,6 +197,15 @@ def _run_task(task: tuple[Path, Piece | None]) -> Rendered:
     scrubber: Scrubber = _WORKER["scrubber"]
     opts: Options = _WORKER["opts"]
     name = str(path)
+    if piece is not None and _WORKER.get("columnar"):
+        render, error_envelope = _WORKER["render"], _WORKER["error_envelope"]
+        got = fast_piece(path, piece, scrubber, opts, render, error_envelope)
+        if got is not None:
+            texts, kinds, edits_of = got
+            fast = Rendered(texts, kinds, Tally())
+            for edits in edits_of:
+                fast.tally.add_claim(edits)
+            return fast
     reader: PieceReader | None = None
     items: Iterable[SourceItem]
     if piece is None:

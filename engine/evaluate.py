@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 
 from dsl.ir import Scope
 from engine.batch import I64, ClaimBatch
@@ -35,7 +36,7 @@ from engine.reference import (
 )
 from engine.values import MISS, date_to_days, window_contains
 
-__all__ = ["evaluate", "finding_rows", "findings"]
+__all__ = ["evaluate", "finding_rows", "findings", "flag_claims"]
 
 
 def _batch_arrays(batch: ClaimBatch) -> tuple[np.ndarray, ...]:  # type: ignore[type-arg,unused-ignore]
@@ -109,6 +110,65 @@ def _pack_rows(
 
     The reference evaluator runs the fallback rules and the claims the kernel could not finish.
     """
+    rows, redo, applies = _kernel_rows(pack, batch, as_of, processing_date)
+    out: list[Finding] = []
+    data = pack.data
+    again = np.flatnonzero((redo != 0) | (batch.inexact & applies))
+    for c in again.tolist():
+        claim = batch.claims[c]
+        on = claim_date(claim, as_of)
+        for rule in data.rules.rules:
+            if rule.index in pack.fallback_rules:
+                continue
+            if window_contains(rule.effective_from, rule.effective_until, on):
+                out.extend(rule_findings(data, pack_pos, rule, claim, c, on, processing_date))
+    if pack.fallback_rules:
+        rules = [data.rules.rules[i] for i in pack.fallback_rules]
+        for c, claim in enumerate(batch.claims):
+            if not pack_applies(data, claim):
+                continue
+            on = claim_date(claim, as_of)
+            for rule in rules:
+                if window_contains(rule.effective_from, rule.effective_until, on):
+                    out.extend(rule_findings(data, pack_pos, rule, claim, c, on, processing_date))
+    return rows, out
+
+
+def flag_claims(
+    packs: Sequence[CompiledPack],
+    batch: ClaimBatch,
+    *,
+    as_of: date | None = None,
+    processing_date: date | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Claims that may get an edit: a kernel finding, or a claim the kernel could not finish.
+
+    Why: a batch laid out from scanned columns (``engine.x12_columns``) has no claim objects; the
+    caller reads objects for the flagged claims only and scrubs those with :func:`evaluate`.  A
+    claim not flagged gets no edit from :func:`evaluate` (relations only remove findings).  Packs
+    with rules the kernel cannot run (``fallback_rules``) need objects for every claim: refused.
+    """
+    n = batch.n_claims
+    flagged = batch.inexact.copy()
+    for pack in packs:
+        if pack.fallback_rules:
+            raise ValueError(f"pack {pack.name} has rules outside the kernel; use evaluate")
+        rows, redo, _ = _kernel_rows(pack, batch, as_of, processing_date)
+        flagged[rows[:, 0]] = True
+        flagged |= redo != 0
+    return flagged[:n]
+
+
+def _kernel_rows(
+    pack: CompiledPack,
+    batch: ClaimBatch,
+    as_of: date | None,
+    processing_date: date | None,
+) -> tuple[I64, I64, npt.NDArray[np.bool_]]:
+    """Kernel rows, the redo marks, and which claims the pack applies to.
+
+    Rows are ``(claim, rule, branch, item, other)``, without the claims marked for a redo.
+    """
     _check(pack, batch)
     n = batch.n_claims
     kinds = pack.data.claim_kinds
@@ -122,7 +182,6 @@ def _pack_rows(
     active = applies & ~batch.inexact
     dates = batch.first_date if as_of is None else np.full(n, date_to_days(as_of), dtype=np.int64)
     redo = np.zeros(n, dtype=np.int64)
-    out: list[Finding] = []
     rows = np.zeros((0, 5), dtype=np.int64)
     if pack.kernel_rules and n:
         B = _batch_arrays(batch)
@@ -153,26 +212,7 @@ def _pack_rows(
         rows = rows[:got]
         if redo.any():
             rows = rows[redo[rows[:, 0]] == 0]
-    data = pack.data
-    again = np.flatnonzero((redo != 0) | (batch.inexact & applies))
-    for c in again.tolist():
-        claim = batch.claims[c]
-        on = claim_date(claim, as_of)
-        for rule in data.rules.rules:
-            if rule.index in pack.fallback_rules:
-                continue
-            if window_contains(rule.effective_from, rule.effective_until, on):
-                out.extend(rule_findings(data, pack_pos, rule, claim, c, on, processing_date))
-    if pack.fallback_rules:
-        rules = [data.rules.rules[i] for i in pack.fallback_rules]
-        for c, claim in enumerate(batch.claims):
-            if not pack_applies(data, claim):
-                continue
-            on = claim_date(claim, as_of)
-            for rule in rules:
-                if window_contains(rule.effective_from, rule.effective_until, on):
-                    out.extend(rule_findings(data, pack_pos, rule, claim, c, on, processing_date))
-    return rows, out
+    return rows, redo, applies
 
 
 _TEMPLATES: dict[int, tuple[PackData, PackTemplates]] = {}

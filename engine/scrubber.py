@@ -9,12 +9,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from claims.model import Claim, ClaimKind, ServiceLine
 from dsl.ir import CompiledRules, FieldInfo
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import CompiledPack, compile_pack
 from engine.edits import Edit
-from engine.evaluate import evaluate
+from engine.evaluate import evaluate, flag_claims
 from engine.pack import PackData
 from engine.reference import evaluate as reference_evaluate
 
@@ -55,6 +58,28 @@ class Scrubber:
             loaded.append(PackData.load(rules, Path(p)))
         return cls(loaded)
 
+    def packs_for_kinds(
+        self, kinds: frozenset[str], packs: Sequence[str] | None = None
+    ) -> tuple[list[CompiledPack], list[FieldInfo]]:
+        """The packs that apply to claims of ``kinds``, and the fields they read.
+
+        ``packs`` selects packs by name (default: all).
+        """
+        chosen = [self.packs[n] for n in packs] if packs is not None else list(self.packs.values())
+        return self._for_kinds(chosen, kinds)
+
+    def flag(
+        self,
+        batch: ClaimBatch,
+        *,
+        packs: Sequence[str] | None = None,
+        as_of: date | None = None,
+        processing_date: date | None = None,
+    ) -> npt.NDArray[np.bool_]:
+        """Claims of ``batch`` that may get an edit (``engine.evaluate.flag_claims``)."""
+        applicable, _ = self.packs_for_kinds(frozenset(batch.kinds), packs)
+        return flag_claims(applicable, batch, as_of=as_of, processing_date=processing_date)
+
     def _applicable(
         self, chosen: list[CompiledPack], chunk: Sequence[Claim]
     ) -> tuple[list[CompiledPack], list[FieldInfo]]:
@@ -64,7 +89,11 @@ class Scrubber:
         of bill, revenue codes, statement dates ...); a pack that applies to no claim of a batch
         gives no edit on it, so leaving it out changes nothing.
         """
-        kinds = frozenset(c.kind.value for c in chunk)
+        return self._for_kinds(chosen, frozenset(c.kind.value for c in chunk))
+
+    def _for_kinds(
+        self, chosen: list[CompiledPack], kinds: frozenset[str]
+    ) -> tuple[list[CompiledPack], list[FieldInfo]]:
         key = (kinds, tuple(p.data.name for p in chosen))
         got = self._by_kinds.get(key)
         if got is None:

@@ -39,6 +39,7 @@ from claims.x12.reader import _Reader
 from claims.x12.tokenizer import (
     ISA_LENGTH,
     MAX_SEGMENT_BYTES,
+    Chunk,
     Delimiters,
     _chunk,
     _decode,
@@ -46,12 +47,21 @@ from claims.x12.tokenizer import (
     _isa_problem,
 )
 
-__all__ = ["Context", "Piece", "PieceReader", "plan_pieces", "read_piece"]
+__all__ = [
+    "SEGMENTS_PER_CHUNK",
+    "Context",
+    "Piece",
+    "PieceReader",
+    "piece_bytes",
+    "piece_chunks",
+    "plan_pieces",
+    "read_piece",
+]
 
 _BOM: Final = b"\xef\xbb\xbf"
 _BLANK: Final = b" \t\r\n"
 #: Segments per ``Chunk`` handed to the reader (about what a 1 MiB tokenizer chunk holds).
-_SEGMENTS_PER_CHUNK: Final = 20_000
+SEGMENTS_PER_CHUNK: Final = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,20 +247,28 @@ class PieceReader(_Reader):
 def read_piece(reader: PieceReader, path: Path) -> Iterator[Claim | X12Error]:
     """The claims and errors of ``reader.piece`` of ``path``, as a single read gives them."""
     piece = reader.piece
+    return reader.run(iter(piece_chunks(piece, piece_bytes(path, piece))))
+
+
+def piece_bytes(path: Path, piece: Piece) -> bytes:
+    """The bytes a single read splits into the piece's segments (its last terminator dropped)."""
     with path.open("rb") as fh:
         fh.seek(piece.start)
         data = fh.read(piece.end - piece.start)
+    return data if piece.final else data[:-1]
+
+
+def piece_chunks(piece: Piece, data: bytes) -> list[Chunk]:
+    """The reader's chunks of ``data`` (:func:`piece_bytes`), ``SEGMENTS_PER_CHUNK`` each."""
     term = piece.delimiters.segment
-    if not piece.final:
-        data = data[:-1]  # the piece ends after a terminator, which a single read splits on
     raw, raw_bytes, bad = _decode(data, term.encode("latin-1"), term)
     chunks = []
     base = piece.start
-    for lo in range(0, len(raw), _SEGMENTS_PER_CHUNK):
-        hi = lo + _SEGMENTS_PER_CHUNK
+    for lo in range(0, len(raw), SEGMENTS_PER_CHUNK):
+        hi = lo + SEGMENTS_PER_CHUNK
         sub_bytes = None if raw_bytes is None else raw_bytes[lo:hi]
         sub_bad = {j - lo: b for j, b in bad.items() if lo <= j < hi}
         chunks.append(_chunk(piece.delimiters, raw[lo:hi], sub_bytes, sub_bad, base, piece.strip))
         pieces: list[bytes] | list[str] = raw_bytes[lo:hi] if raw_bytes is not None else raw[lo:hi]
         base += sum(map(len, pieces)) + len(pieces)
-    return reader.run(iter(chunks))
+    return chunks

@@ -1,0 +1,128 @@
+"""Scrub a piece of a large 837P through the columnar ingest; objects only where they are needed.
+
+Why: on a large file most claims come back clean, and building and walking their objects was
+three quarters of ``claimscrub scrub``'s time (ADR 0008).  Here a piece is scanned into columns
+(``claims.x12.columnar``, ``engine.x12_columns``), the kernels flag the claims that may get an
+edit, and the object reader reads only the flagged claims and those the scan did not accept
+(``read_sparse``).  Those are scrubbed exactly as before; the clean claims are written from the
+scanned text.  The output is byte-identical to the object path (``tests/api/test_scrub_fast.py``
+runs both on the same files), which stays in charge whenever this one cannot be sure:
+
+* only for ``--format jsonl`` with the Numba evaluator;
+* only when every field the applicable packs read is laid out from the scan
+  (``engine.x12_columns.SUPPORTED``) and every rule runs in the kernel;
+* the scan itself refuses transaction sets and claims it does not fully understand, and a read
+  that stops (too much junk) makes the whole piece go through the object reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from api.envelope import claim_response, success_jsonl, success_line
+from claims.model import Claim
+from claims.sources import SourceItem
+from claims.x12 import _colscan as cs
+from claims.x12.columnar import PieceScan, read_sparse, scan_piece
+from claims.x12.split import Piece, PieceReader, piece_bytes, piece_chunks
+from engine.scrubber import Scrubber
+from engine.x12_columns import scan_batch, supports
+
+__all__ = ["fast_piece", "usable_for"]
+
+_PROFESSIONAL = frozenset({"professional"})
+
+
+def usable_for(scrubber: Scrubber, packs: list[str] | None, fmt: str, evaluator: str) -> bool:
+    """Whether pieces scrubbed with these options can take the columnar path."""
+    if fmt != "jsonl" or evaluator != "numba":
+        return False
+    chosen, fields = scrubber.packs_for_kinds(_PROFESSIONAL, packs)
+    return supports(fields) and not any(p.fallback_rules for p in chosen)
+
+
+def fast_piece(
+    path: Path,
+    piece: Piece,
+    scrubber: Scrubber,
+    opts: Any,
+    render: Callable[[dict[str, Any]], str],
+    error_envelope: Callable[[SourceItem], dict[str, Any]],
+) -> tuple[list[str], bytearray, list[list[Any]]] | None:
+    """(texts, kinds, edits of each claim) of ``piece`` in file order; None to use the object path.
+
+    ``opts`` is the worker's ``api.scrub_parallel.Options``.
+    """
+    data = piece_bytes(path, piece)
+    scan = scan_piece(data, piece)
+    if scan is None:
+        return None
+    _, fields = scrubber.packs_for_kinds(_PROFESSIONAL, opts.packs)
+    rows = np.flatnonzero(scan.usable)
+    needed = ~scan.usable
+    if rows.shape[0]:
+        batch = scan_batch(scan, rows, fields, scrubber.interner)
+        flagged = scrubber.flag(
+            batch, packs=opts.packs, as_of=opts.as_of, processing_date=opts.processing_date
+        )
+        needed[rows[flagged]] = True
+    name = str(path)
+    events = read_sparse(PieceReader(name, piece), piece_chunks(piece, data), scan, needed)
+    if events is None:
+        return None
+    claims = [e for e in events if isinstance(e, Claim)]
+    results = scrubber.scrub(
+        claims,
+        packs=opts.packs,
+        as_of=opts.as_of,
+        explain=opts.explain,
+        evaluator=opts.evaluator,
+        processing_date=opts.processing_date,
+    )
+    texts: list[str] = []
+    kinds = bytearray()
+    edits_of: list[list[Any]] = []
+    clean = _clean_lines(scan)
+    edited = iter(zip(claims, results, strict=True))
+    for e in events:
+        if isinstance(e, int):
+            texts.append(clean(e))
+            kinds.append(1)
+            edits_of.append([])
+        elif isinstance(e, Claim):
+            claim, edits = next(edited)
+            if edits:
+                texts.append(render(claim_response(claim, edits, explain=opts.explain)))
+            else:
+                texts.append(success_jsonl(claim))
+            kinds.append(1)
+            edits_of.append(edits)
+        else:
+            texts.append(render(error_envelope(SourceItem(name, error=e))))
+            kinds.append(0)
+    return texts, kinds, edits_of
+
+
+def _clean_lines(scan: PieceScan) -> Callable[[int], str]:
+    """The SUCCESS line of a skipped claim row, from its scanned control numbers and payer."""
+    controls: dict[int, str] = {}
+    clm, hl, text = scan.clm, scan.hl, scan.text
+
+    def line(row: int) -> str:
+        st = int(clm[row, cs.C_ST])
+        control = controls.get(st)
+        if control is None:
+            seg = int(scan.st[st, cs.ST_SEG])
+            lo, hi = int(scan.seg[seg, cs.SEG_LO]), int(scan.seg[seg, cs.SEG_HI])
+            els = [*text(lo, hi).split(chr(scan.buf[lo + 2])), "", "", ""]
+            control = controls[st] = els[2]
+        sub = int(clm[row, cs.C_S])
+        pcn = text(int(clm[row, cs.CS_PCN]), int(clm[row, cs.CS_PCN + 1]))
+        payer = text(int(hl[sub, cs.HL_C]), int(hl[sub, cs.HL_C + 1]))
+        return success_line(control, pcn, "PROF", payer)
+
+    return line

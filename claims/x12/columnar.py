@@ -1,0 +1,187 @@
+"""Columnar ingest of a piece of an 837P, and a sparse object read of the claims that need objects.
+
+Why: most claims of a large file come back clean, and for those the object reader's ~1 µs per
+segment buys nothing: ``claims.x12._colscan`` reads the piece in one compiled pass into claim
+columns, the rules run on the columns, and only the claims that need objects (a rule fired, or the
+scan did not accept the claim) are read by the object reader.  ADR 0008 has the design.
+
+The sparse read is exact because the reader's state before a claim depends only on the envelope,
+the transaction-set header and the HL loops above the claim: :func:`read_sparse` feeds the reader
+every segment except the claims it may skip and the HL loops no fed claim needs, presetting the
+reader's segment counter at each jump so that numbers and locations are those of a full read.  A
+claim or HL loop is only ever skipped when the scan accepted it (it would give no error and no
+state a later segment reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from claims.model import Claim
+from claims.x12 import _colscan as cs
+from claims.x12._envelope import _Fatal
+from claims.x12.errors import X12Error
+from claims.x12.split import SEGMENTS_PER_CHUNK, Piece, PieceReader
+from claims.x12.tokenizer import Chunk
+
+__all__ = ["PieceScan", "SparseEvent", "read_sparse", "scan_piece"]
+
+I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
+BoolArr = npt.NDArray[np.bool_]
+
+#: An event of :func:`read_sparse`: the index of a skipped (clean) claim row, or what the reader
+#: gave, in file order.
+SparseEvent = int | Claim | X12Error
+
+_BLANKS: Final = frozenset(b" \t\r\n")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PieceScan:
+    """The tables of :mod:`claims.x12._colscan` for one piece (see its layouts).
+
+    ``usable[c]``: claim row ``c`` was accepted and so was its transaction set; only usable claims
+    are laid out as columns, the others are read by the object reader.
+    """
+
+    buf: U8
+    seg: I64
+    st: I64
+    hl: I64
+    clm: I64
+    line: I64
+    mods: I64
+    ptrs: I64
+    auths: I64
+    dx: I64
+    usable: BoolArr
+
+    def text(self, lo: int, hi: int) -> str:
+        """The text of a span (empty when ``lo`` is -1); scanned spans are ASCII."""
+        if lo < 0 or hi <= lo:
+            return ""
+        return self.buf[lo:hi].tobytes().decode("ascii")
+
+
+def _delimiter(text: str) -> int | None:
+    raw = text.encode("latin-1", "replace")
+    if len(raw) != 1 or raw[0] >= 128 or raw[0] in _BLANKS or raw.isalnum():
+        return None
+    return raw[0]
+
+
+def scan_piece(data: bytes, piece: Piece) -> PieceScan | None:
+    """Scan ``data`` (``split.piece_bytes``); None when the delimiters rule the scan out."""
+    d = piece.delimiters
+    term, esep, csep = _delimiter(d.segment), _delimiter(d.element), _delimiter(d.component)
+    if term is None or esep is None or csep is None or len({term, esep, csep}) < 3:
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    n_seg, _ = cs.count_segments(buf, term)
+    seg = np.empty((n_seg, 4), dtype=np.int64)
+    n_st, n_hl, n_clm, n_lx, n_hi = cs.segment_table(buf, term, esep, seg)
+    n_ref = int(np.count_nonzero(seg[:, cs.SEG_ID] == cs.S_REF))
+    st = np.empty((n_st, 3), dtype=np.int64)
+    hl = np.empty((n_hl, cs.HL_WIDTH), dtype=np.int64)
+    clm = np.empty((n_clm, cs.CLM_WIDTH), dtype=np.int64)
+    line = np.empty((n_lx, cs.LINE_WIDTH), dtype=np.int64)
+    mods = np.empty((4 * n_lx, 2), dtype=np.int64)
+    ptrs = np.empty(12 * n_lx, dtype=np.int64)
+    auths = np.empty((n_ref, 2), dtype=np.int64)
+    dx = np.empty((n_hi, cs.DX_WIDTH), dtype=np.int64)
+    gs_prof = piece.context is not None and "X222" in piece.context.gs_version
+    counts = cs.walk(buf, esep, csep, gs_prof, seg, st, hl, clm, line, mods, ptrs, auths, dx)
+    k_st, k_hl, k_clm, k_line, k_mod, k_ptr, k_auth, k_dx = counts
+    st, hl, clm = st[:k_st], hl[:k_hl], clm[:k_clm]
+    st_ok = (st[:, cs.ST_OK] == 1) & (st[:, cs.ST_SE] >= 0)
+    usable = (clm[:, cs.C_OK] == 1) & st_ok[clm[:, cs.C_ST]] if k_clm else np.zeros(0, np.bool_)
+    return PieceScan(
+        buf, seg, st, hl, clm, line[:k_line], mods[:k_mod], ptrs[:k_ptr], auths[:k_auth],
+        dx[:k_dx], usable,
+    )  # fmt: skip
+
+
+def _skip_mask(scan: PieceScan, needed: BoolArr) -> BoolArr:
+    """Segments the sparse read skips: unneeded usable claims, HL loops no fed claim sits under.
+
+    Only inside accepted transaction sets; ``needed`` is per claim row (unusable rows are always
+    read, whatever ``needed`` says).
+    """
+    n_seg = scan.seg.shape[0]
+    delta = np.zeros(n_seg + 1, dtype=np.int64)
+    clm = scan.clm
+    st_ok = (scan.st[:, cs.ST_OK] == 1) & (scan.st[:, cs.ST_SE] >= 0)
+    skip_claim = scan.usable & ~needed
+    np.subtract.at(delta, clm[skip_claim, cs.C_LO], 1)
+    np.add.at(delta, clm[skip_claim, cs.C_HI], 1)
+    fed = ~skip_claim & st_ok[clm[:, cs.C_ST]] if clm.shape[0] else np.zeros(0, np.bool_)
+    chain = np.zeros(scan.hl.shape[0], dtype=np.bool_)
+    for col in (cs.C_B, cs.C_S, cs.C_P):
+        ids = clm[fed, col]
+        chain[ids[ids >= 0]] = True
+    hl = scan.hl
+    skip_hl = ~chain & st_ok[hl[:, cs.HL_ST]] if hl.shape[0] else np.zeros(0, np.bool_)
+    np.subtract.at(delta, hl[skip_hl, cs.HL_LO], 1)
+    np.add.at(delta, hl[skip_hl, cs.HL_HI], 1)
+    return np.cumsum(delta[:-1]) < 0
+
+
+def _feed(reader: PieceReader, chunks: Sequence[Chunk], lo: int, hi: int) -> None:
+    """Hand segments ``lo:hi`` of the piece to the reader, chunk by chunk (as ``run`` does)."""
+    while lo < hi:
+        k = lo // SEGMENTS_PER_CHUNK
+        base = k * SEGMENTS_PER_CHUNK
+        stop = min(hi, base + SEGMENTS_PER_CHUNK)
+        chunk = chunks[k]
+        reader.chunk = chunk
+        reader.esep = chunk.delimiters.element
+        reader.read_segments(chunk, lo - base, stop - base)
+        lo = stop
+
+
+def read_sparse(
+    reader: PieceReader, chunks: Sequence[Chunk], scan: PieceScan, needed: BoolArr
+) -> list[SparseEvent] | None:
+    """File-order events: skipped usable claims as their row index, the reader's claims/errors.
+
+    Returns None when the reader stopped (too many unreadable segments): the caller then reads the
+    piece in full, which reports that the same way a single read does.
+    """
+    skip = _skip_mask(scan, needed)
+    n_seg = skip.shape[0]
+    edges = np.flatnonzero(np.diff(np.concatenate(([True], skip, [True])).astype(np.int8)))
+    runs = edges.reshape(-1, 2).tolist()  # [start, end) of each run of fed segments
+    clm = scan.clm
+    clean_rows = np.flatnonzero(scan.usable & ~needed)
+    clean_at = clm[clean_rows, cs.C_LO].tolist()
+    clean = clean_rows.tolist()
+    before = scan.seg[:, cs.SEG_BEFORE]
+    out = reader.out
+    events: list[SparseEvent] = []
+    j = 0
+    try:
+        for lo, hi in runs:
+            while j < len(clean) and clean_at[j] < lo:
+                events.append(clean[j])
+                j += 1
+            reader.seg_no = int(before[lo])
+            _feed(reader, chunks, lo, hi)
+            if hi < n_seg:
+                # the next segment read would be a CLM or HL: it finishes the open claim first
+                reader.finish_claim()
+                reader.junk = 0
+            events.extend(out)
+            out.clear()
+        events.extend(clean[j:])
+        reader._end_of_input()
+    except _Fatal:
+        return None
+    events.extend(out)
+    out.clear()
+    return events
