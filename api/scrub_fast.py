@@ -17,13 +17,15 @@ runs both on the same files), which stays in charge whenever this one cannot be 
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
-from api.envelope import claim_response, success_jsonl, success_line
+from api.envelope import SUCCESS, claim_response, success_jsonl
 from claims.model import Claim
 from claims.sources import SourceItem
 from claims.x12 import _colscan as cs
@@ -86,7 +88,7 @@ def fast_piece(
     texts: list[str] = []
     kinds = bytearray()
     edits_of: list[list[Any]] = []
-    clean = _clean_lines(scan)
+    clean = _clean_lines(scan, data)
     edited = iter(zip(claims, results, strict=True))
     for e in events:
         if isinstance(e, int):
@@ -107,22 +109,46 @@ def fast_piece(
     return texts, kinds, edits_of
 
 
-def _clean_lines(scan: PieceScan) -> Callable[[int], str]:
-    """The SUCCESS line of a skipped claim row, from its scanned control numbers and payer."""
-    controls: dict[int, str] = {}
-    clm, hl, text = scan.clm, scan.hl, scan.text
+def _clean_lines(scan: PieceScan, data: bytes) -> Callable[[int], str]:
+    """The SUCCESS line of a skipped claim row, from its scanned control numbers and payer.
+
+    The same text as ``success_jsonl`` of the claim the reader would build: values are quoted
+    with ``json.dumps`` unless they hold nothing it would escape (then quotes are enough).
+    """
+    quoted: dict[tuple[int, int], str] = {}  # control numbers and payers repeat: once each
+    clm = scan.clm.tolist()
+    hl = scan.hl
+
+    def quote(lo: int, hi: int) -> str:
+        text = data[lo:hi].decode("ascii") if 0 <= lo < hi else ""
+        return f'"{text}"' if _PLAIN(text) else json.dumps(text)
+
+    def control(st: int) -> str:
+        seg = int(scan.st[st, cs.ST_SEG])
+        lo, hi = int(scan.seg[seg, cs.SEG_LO]), int(scan.seg[seg, cs.SEG_HI])
+        els = [*data[lo:hi].decode("ascii").split(chr(data[lo + 2])), "", "", ""]
+        return json.dumps(els[2])
 
     def line(row: int) -> str:
-        st = int(clm[row, cs.C_ST])
-        control = controls.get(st)
-        if control is None:
-            seg = int(scan.st[st, cs.ST_SEG])
-            lo, hi = int(scan.seg[seg, cs.SEG_LO]), int(scan.seg[seg, cs.SEG_HI])
-            els = [*text(lo, hi).split(chr(scan.buf[lo + 2])), "", "", ""]
-            control = controls[st] = els[2]
-        sub = int(clm[row, cs.C_S])
-        pcn = text(int(clm[row, cs.CS_PCN]), int(clm[row, cs.CS_PCN + 1]))
-        payer = text(int(hl[sub, cs.HL_C]), int(hl[sub, cs.HL_C + 1]))
-        return success_line(control, pcn, "PROF", payer)
+        c = clm[row]
+        key = (-1, c[cs.C_ST])
+        ctl = quoted.get(key)
+        if ctl is None:
+            ctl = quoted[key] = control(c[cs.C_ST])
+        sub = c[cs.C_S]
+        key = (-2, sub)
+        payer = quoted.get(key)
+        if payer is None:
+            payer = quoted[key] = quote(int(hl[sub, cs.HL_C]), int(hl[sub, cs.HL_C + 1]))
+        pcn = quote(c[cs.CS_PCN], c[cs.CS_PCN + 1])
+        return (
+            f'{{"status":"{SUCCESS}","controlNumber":{ctl},'
+            f'"claimReference":{{"patientControlNumber":{pcn},'
+            f'"claimType":"PROF","payerID":{payer}}},"errors":[]}}\n'
+        )
 
     return line
+
+
+#: Text json.dumps leaves as it is (printable ASCII but the quote and the backslash).
+_PLAIN: Final = re.compile(r"[ !#-\[\]-~]*").fullmatch

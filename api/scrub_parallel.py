@@ -235,7 +235,13 @@ class Regrouper:
     envelopes before its claim envelopes; this replays that from envelopes in file order.
     """
 
-    def __init__(self, write: Callable[[str], None], chunk: int, progress: Callable[[int], None]):
+    def __init__(
+        self,
+        write: Callable[[Sequence[str]], None],
+        chunk: int,
+        progress: Callable[[int], None],
+    ):
+        """``write`` takes a run of serialised envelopes (``_Writer.write_texts``)."""
         self.write, self.chunk, self.progress = write, chunk, progress
         self.claims: list[str] = []
         self.errors: list[str] = []
@@ -245,7 +251,18 @@ class Regrouper:
     def add(self, part: Rendered) -> None:
         """Take the envelopes of the next piece (in input order)."""
         self.tally.merge(part.tally)
-        for text, kind in zip(part.texts, part.kinds, strict=True):
+        texts = part.texts
+        if part.kinds.find(0) < 0:
+            # claims only (the common case): move them over a batch at a time
+            at = 0
+            while at < len(texts):
+                take = self.chunk - len(self.claims)
+                self.claims.extend(texts[at : at + take])
+                at += take
+                if len(self.claims) >= self.chunk:
+                    self.flush()
+            return
+        for text, kind in zip(texts, part.kinds, strict=True):
             if kind:
                 self.claims.append(text)
                 if len(self.claims) >= self.chunk:
@@ -257,10 +274,9 @@ class Regrouper:
         """Write the batch read so far: its error envelopes, then its claims."""
         if not (self.claims or self.errors):
             return
-        for text in self.errors:
-            self.write(text)
-        for text in self.claims:
-            self.write(text)
+        if self.errors:
+            self.write(self.errors)
+        self.write(self.claims)
         self.input_errors += len(self.errors)
         self.scrubbed += len(self.claims)
         self.claims, self.errors = [], []

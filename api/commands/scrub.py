@@ -221,6 +221,16 @@ class _Writer:
             self.out.write(text)
         self.count += 1
 
+    def write_texts(self, texts: Sequence[str]) -> None:
+        """Write envelopes serialised by ``_render``: ``write_text`` of each, in one write."""
+        if not texts:
+            return
+        if self.fmt == "json":
+            self.out.write(("\n" if self.count == 0 else ",\n") + ",\n".join(texts))
+        else:
+            self.out.write("".join(texts))
+        self.count += len(texts)
+
     def _table(self, env: dict[str, Any]) -> None:
         pcn = env.get("claimReference", {}).get("patientControlNumber", "")
         self.out.write(f"claim {env['controlNumber']} {pcn}: {env['status']}\n")
@@ -451,7 +461,7 @@ def scrub_command(
                 if progress:
                     click.echo(f"\rscrubbed {n} claims", err=True, nl=False)
 
-            sink = Regrouper(writer.write_text, CHUNK, show)
+            sink = Regrouper(writer.write_texts, CHUNK, show)
             render = functools.partial(_render, fmt)
             parallel_envelopes(paths, jobs, scrubber, build, opts, render, _error_envelope, sink)
             tally, input_errors = sink.tally, sink.input_errors

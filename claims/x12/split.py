@@ -268,7 +268,16 @@ def piece_chunks(piece: Piece, data: bytes) -> list[Chunk]:
         hi = lo + SEGMENTS_PER_CHUNK
         sub_bytes = None if raw_bytes is None else raw_bytes[lo:hi]
         sub_bad = {j - lo: b for j, b in bad.items() if lo <= j < hi}
-        chunks.append(_chunk(piece.delimiters, raw[lo:hi], sub_bytes, sub_bad, base, piece.strip))
+        # Strip only a chunk that holds a CR or LF: a cut file has no blank at a segment's edge
+        # other than those (``_plan``), so stripping any other chunk would change nothing, and
+        # it costs a Python call per segment.
+        strip = piece.strip and _has_crlf(raw[lo:hi])
+        chunks.append(_chunk(piece.delimiters, raw[lo:hi], sub_bytes, sub_bad, base, strip))
         pieces: list[bytes] | list[str] = raw_bytes[lo:hi] if raw_bytes is not None else raw[lo:hi]
         base += sum(map(len, pieces)) + len(pieces)
     return chunks
+
+
+def _has_crlf(parts: list[str]) -> bool:
+    joined = "".join(parts)
+    return "\n" in joined or "\r" in joined
