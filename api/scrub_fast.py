@@ -66,9 +66,10 @@ def fast_piece(
     _, fields = scrubber.packs_for_kinds(_PROFESSIONAL, opts.packs)
     rows = np.flatnonzero(scan.usable)
     needed = ~scan.usable
+    done = None
     if rows.shape[0]:
         batch = scan_batch(scan, rows, fields, scrubber.interner)
-        flagged = scrubber.flag(
+        flagged, done = scrubber.flag(
             batch, packs=opts.packs, as_of=opts.as_of, processing_date=opts.processing_date
         )
         needed[rows[flagged]] = True
@@ -76,9 +77,28 @@ def fast_piece(
     events = read_sparse(PieceReader(name, piece), piece_chunks(piece, data), scan, needed)
     if events is None:
         return None
-    claims = [e for e in events if isinstance(e, Claim)]
+    # Claims of usable rows were flagged by the kernel pass: only their edits are built (with the
+    # pass's rows).  Any other claim (a row the scan did not accept) is scrubbed from scratch.
+    position = {int(r): k for k, r in enumerate(rows.tolist())}
+    objects: dict[int, Claim] = {}
+    others: list[Claim] = []
+    for e in events:
+        if isinstance(e, int):
+            continue
+        owner, claim = e
+        if not isinstance(claim, Claim):
+            continue
+        if owner >= 0 and scan.usable[owner]:
+            objects[position[owner]] = claim
+        else:
+            others.append(claim)
+    if done is not None and len(objects) != int(np.count_nonzero(needed[rows])):
+        return None  # a flagged row gave no claim: cannot happen; the object path decides
+    by_position = (
+        scrubber.flagged_edits(done, objects, explain=opts.explain) if done and objects else {}
+    )
     results = scrubber.scrub(
-        claims,
+        others,
         packs=opts.packs,
         as_of=opts.as_of,
         explain=opts.explain,
@@ -89,22 +109,27 @@ def fast_piece(
     kinds = bytearray()
     edits_of: list[list[Any]] = []
     clean = _clean_lines(scan, data)
-    edited = iter(zip(claims, results, strict=True))
+    rest = iter(results)
     for e in events:
         if isinstance(e, int):
             texts.append(clean(e))
             kinds.append(1)
             edits_of.append([])
-        elif isinstance(e, Claim):
-            claim, edits = next(edited)
-            if edits:
-                texts.append(render(claim_response(claim, edits, explain=opts.explain)))
+            continue
+        owner, item = e
+        if isinstance(item, Claim):
+            if owner >= 0 and scan.usable[owner]:
+                edits = by_position[position[owner]]
             else:
-                texts.append(success_jsonl(claim))
+                edits = next(rest)
+            if edits:
+                texts.append(render(claim_response(item, edits, explain=opts.explain)))
+            else:
+                texts.append(success_jsonl(item))
             kinds.append(1)
             edits_of.append(edits)
         else:
-            texts.append(render(error_envelope(SourceItem(name, error=e))))
+            texts.append(render(error_envelope(SourceItem(name, error=item))))
             kinds.append(0)
     return texts, kinds, edits_of
 

@@ -228,7 +228,7 @@ class ClaimBatch:
     evaluator).
     """
 
-    claims: tuple[Claim, ...]
+    claims: Sequence[Claim]
     interner: Interner
     line_off: I64
     dx_off: I64

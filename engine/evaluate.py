@@ -15,6 +15,7 @@ so a new date never compiles anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -36,7 +37,7 @@ from engine.reference import (
 )
 from engine.values import MISS, date_to_days, window_contains
 
-__all__ = ["evaluate", "finding_rows", "findings", "flag_claims"]
+__all__ = ["KernelPass", "evaluate", "finding_rows", "findings", "flag_claims"]
 
 
 def _batch_arrays(batch: ClaimBatch) -> tuple[np.ndarray, ...]:  # type: ignore[type-arg,unused-ignore]
@@ -99,18 +100,58 @@ def finding_rows(
     return out
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class KernelPass:
+    """What :func:`flag_claims` ran, per pack: kernel rows, redo marks, where the pack applies.
+
+    Handed back to :func:`evaluate` for the same packs and batch (with claim objects now in place
+    for the flagged claims), so the kernels do not run twice.
+    """
+
+    packs: tuple[CompiledPack, ...]
+    batch: ClaimBatch
+    as_of: date | None
+    processing_date: date | None
+    parts: tuple[tuple[I64, I64, npt.NDArray[np.bool_]], ...]
+
+    def matches(
+        self,
+        packs: Sequence[CompiledPack],
+        batch: ClaimBatch,
+        as_of: date | None,
+        processing_date: date | None,
+    ) -> bool:
+        """Whether this pass ran the same packs over the same columns on the same dates."""
+        same_packs = len(packs) == len(self.packs) and all(
+            a is b for a, b in zip(packs, self.packs, strict=True)
+        )
+        same_batch = (
+            batch.line_off is self.batch.line_off and batch.claim_cols is self.batch.claim_cols
+        )
+        return (
+            same_packs
+            and same_batch
+            and as_of == self.as_of
+            and processing_date == self.processing_date
+        )
+
+
 def _pack_rows(
     pack: CompiledPack,
     pack_pos: int,
     batch: ClaimBatch,
     as_of: date | None,
     processing_date: date | None = None,
+    done: tuple[I64, I64, npt.NDArray[np.bool_]] | None = None,
 ) -> tuple[I64, list[Finding]]:
     """Kernel findings as rows ``(claim, rule, branch, item, other)``, and reference findings.
 
     The reference evaluator runs the fallback rules and the claims the kernel could not finish.
+    ``done`` is this pack's part of a :class:`KernelPass` over the same batch.
     """
-    rows, redo, applies = _kernel_rows(pack, batch, as_of, processing_date)
+    if done is None:
+        done = _kernel_rows(pack, batch, as_of, processing_date)
+    rows, redo, applies = done
     out: list[Finding] = []
     data = pack.data
     again = np.flatnonzero((redo != 0) | (batch.inexact & applies))
@@ -140,23 +181,27 @@ def flag_claims(
     *,
     as_of: date | None = None,
     processing_date: date | None = None,
-) -> npt.NDArray[np.bool_]:
-    """Claims that may get an edit: a kernel finding, or a claim the kernel could not finish.
+) -> tuple[npt.NDArray[np.bool_], KernelPass]:
+    """Claims that may get an edit (a kernel finding, or a claim the kernel could not finish).
 
     Why: a batch laid out from scanned columns (``engine.x12_columns``) has no claim objects; the
-    caller reads objects for the flagged claims only and scrubs those with :func:`evaluate`.  A
-    claim not flagged gets no edit from :func:`evaluate` (relations only remove findings).  Packs
-    with rules the kernel cannot run (``fallback_rules``) need objects for every claim: refused.
+    caller reads objects for the flagged claims only and passes them, with the returned
+    :class:`KernelPass`, to :func:`evaluate`.  A claim not flagged gets no edit from
+    :func:`evaluate` (relations only remove findings).  Packs with rules the kernel cannot run
+    (``fallback_rules``) need objects for every claim: refused.
     """
-    n = batch.n_claims
     flagged = batch.inexact.copy()
+    parts = []
     for pack in packs:
         if pack.fallback_rules:
             raise ValueError(f"pack {pack.name} has rules outside the kernel; use evaluate")
-        rows, redo, _ = _kernel_rows(pack, batch, as_of, processing_date)
+        part = _kernel_rows(pack, batch, as_of, processing_date)
+        rows, redo, _ = part
         flagged[rows[:, 0]] = True
         flagged |= redo != 0
-    return flagged[:n]
+        parts.append(part)
+    done = KernelPass(tuple(packs), batch, as_of, processing_date, tuple(parts))
+    return flagged, done
 
 
 def _kernel_rows(
@@ -261,16 +306,22 @@ def evaluate(
     explain: bool = False,
     index_base: int = 0,
     processing_date: date | None = None,
+    done: KernelPass | None = None,
 ) -> list[Edit]:
     """Edits of ``packs`` on ``batch`` in stable order (claim, pack, line, rule index).
 
     Edits are numbered ``index_base + `` the claim's position in the batch.  ``processing_date``
-    is the value of ``processing_date()`` for every claim (missing when None).
+    is the value of ``processing_date()`` for every claim (missing when None).  ``done``: the
+    :func:`flag_claims` pass over the same packs and columns (``batch`` may be that batch with its
+    claim objects filled in), whose kernel rows are used instead of running the kernels again.
     """
+    if done is not None and not done.matches(packs, batch, as_of, processing_date):
+        raise ValueError("the kernel pass was run over other packs, columns or dates")
     parts: list[I64] = []
     extra: list[Finding] = []
     for p, pack in enumerate(packs):
-        rows, more = _pack_rows(pack, p, batch, as_of, processing_date)
+        part = None if done is None else done.parts[p]
+        rows, more = _pack_rows(pack, p, batch, as_of, processing_date, part)
         if rows.shape[0]:
             col = np.full((rows.shape[0], 1), p, dtype=np.int64)
             parts.append(np.hstack((rows[:, :1], col, rows[:, 1:])))

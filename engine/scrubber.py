@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -17,7 +17,7 @@ from dsl.ir import CompiledRules, FieldInfo
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import CompiledPack, compile_pack
 from engine.edits import Edit
-from engine.evaluate import evaluate, flag_claims
+from engine.evaluate import KernelPass, evaluate, flag_claims
 from engine.pack import PackData
 from engine.reference import evaluate as reference_evaluate
 
@@ -75,10 +75,33 @@ class Scrubber:
         packs: Sequence[str] | None = None,
         as_of: date | None = None,
         processing_date: date | None = None,
-    ) -> npt.NDArray[np.bool_]:
+    ) -> tuple[npt.NDArray[np.bool_], KernelPass]:
         """Claims of ``batch`` that may get an edit (``engine.evaluate.flag_claims``)."""
         applicable, _ = self.packs_for_kinds(frozenset(batch.kinds), packs)
         return flag_claims(applicable, batch, as_of=as_of, processing_date=processing_date)
+
+    @staticmethod
+    def flagged_edits(
+        done: KernelPass, claims: Mapping[int, Claim], *, explain: bool = False
+    ) -> dict[int, list[Edit]]:
+        """Edits of the flagged claims of ``done``'s batch, given their objects by position.
+
+        The kernel rows of the flag pass are reused; only the edits are built (from ``claims``,
+        which must hold every flagged claim).
+        """
+        batch = replace(done.batch, claims=_SomeClaims(done.batch.n_claims, claims))
+        edits = evaluate(
+            list(done.packs),
+            batch,
+            as_of=done.as_of,
+            explain=explain,
+            processing_date=done.processing_date,
+            done=done,
+        )
+        out: dict[int, list[Edit]] = {c: [] for c in claims}
+        for e in edits:
+            out[e.claim_index].append(e)
+        return out
 
     def _applicable(
         self, chosen: list[CompiledPack], chunk: Sequence[Claim]
@@ -151,3 +174,19 @@ class Scrubber:
                     replace(e, claim_index=start + e.claim_index) if start else e
                 )
         return out
+
+
+class _SomeClaims(Sequence[Claim]):
+    """The claims of a scanned batch that were read as objects (the flagged ones), by position."""
+
+    def __init__(self, n: int, claims: Mapping[int, Claim]) -> None:
+        self._n, self._claims = n, claims
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int) -> Claim:  # type: ignore[override]
+        try:
+            return self._claims[i]
+        except KeyError:
+            raise LookupError(f"claim {i} of the scanned batch was not read as an object") from None

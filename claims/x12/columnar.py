@@ -36,8 +36,8 @@ U8 = npt.NDArray[np.uint8]
 BoolArr = npt.NDArray[np.bool_]
 
 #: An event of :func:`read_sparse`: the index of a skipped (clean) claim row, or what the reader
-#: gave, in file order.
-SparseEvent = int | Claim | X12Error
+#: gave with the claim row it came from (-1: not from a claim's own segments), in file order.
+SparseEvent = int | tuple[int, Claim | X12Error]
 
 _BLANKS: Final = frozenset(b" \t\r\n")
 
@@ -148,7 +148,12 @@ def _feed(reader: PieceReader, chunks: Sequence[Chunk], lo: int, hi: int) -> Non
 def read_sparse(
     reader: PieceReader, chunks: Sequence[Chunk], scan: PieceScan, needed: BoolArr
 ) -> list[SparseEvent] | None:
-    """File-order events: skipped usable claims as their row index, the reader's claims/errors.
+    """File-order events: a skipped usable claim as its row index, else ``(row, item)``.
+
+    ``item`` is a claim or error the reader gave and ``row`` the claim row whose segments gave it
+    (-1 for items of other segments: envelopes, or a claim cut off by one).  Each fed claim range
+    is read on its own and finished at its end when the next segment is a CLM, HL or SE (which
+    would finish it first), so a usable row's claim is attributed to that row.
 
     Returns None when the reader stopped (too many unreadable segments): the caller then reads the
     piece in full, which reports that the same way a single read does.
@@ -158,30 +163,48 @@ def read_sparse(
     edges = np.flatnonzero(np.diff(np.concatenate(([True], skip, [True])).astype(np.int8)))
     runs = edges.reshape(-1, 2).tolist()  # [start, end) of each run of fed segments
     clm = scan.clm
+    fed_rows = np.flatnonzero(~skip[clm[:, cs.C_LO]]) if clm.shape[0] else np.zeros(0, np.int64)
+    fed_lo = clm[fed_rows, cs.C_LO].tolist()
+    fed_hi = clm[fed_rows, cs.C_HI].tolist()
+    ids = scan.seg[:, cs.SEG_ID]
+    ends = (cs.S_CLM, cs.S_HL, cs.S_SE)
+    finish = [h < n_seg and int(ids[h]) in ends for h in fed_hi]
+    fed = fed_rows.tolist()
     clean_rows = np.flatnonzero(scan.usable & ~needed)
     clean_at = clm[clean_rows, cs.C_LO].tolist()
     clean = clean_rows.tolist()
     before = scan.seg[:, cs.SEG_BEFORE]
     out = reader.out
     events: list[SparseEvent] = []
-    j = 0
+
+    def read(lo: int, hi: int, owner: int, close: bool) -> None:
+        if lo < hi:
+            reader.seg_no = int(before[lo])
+            _feed(reader, chunks, lo, hi)
+        if close:
+            reader.finish_claim()
+            reader.junk = 0
+        events.extend((owner, item) for item in out)
+        out.clear()
+
+    j = k = 0
     try:
         for lo, hi in runs:
             while j < len(clean) and clean_at[j] < lo:
                 events.append(clean[j])
                 j += 1
-            reader.seg_no = int(before[lo])
-            _feed(reader, chunks, lo, hi)
-            if hi < n_seg:
-                # the next segment read would be a CLM or HL: it finishes the open claim first
-                reader.finish_claim()
-                reader.junk = 0
-            events.extend(out)
-            out.clear()
+            pos = lo
+            while k < len(fed) and fed_lo[k] < hi:
+                read(pos, fed_lo[k], -1, False)
+                read(fed_lo[k], fed_hi[k], fed[k], finish[k])
+                pos = fed_hi[k]
+                k += 1
+            # the next segment read would be a CLM or HL: it finishes the open claim first
+            read(pos, hi, -1, hi < n_seg)
         events.extend(clean[j:])
         reader._end_of_input()
     except _Fatal:
         return None
-    events.extend(out)
+    events.extend((-1, item) for item in out)
     out.clear()
     return events

@@ -36,8 +36,13 @@ def scrubber() -> Scrubber:
     return Scrubber.from_directories(sorted(p for p in PACKS.iterdir() if p.is_dir()))
 
 
-def _opts(fmt: str = "jsonl", packs: list[str] | None = None) -> Options:
-    return Options(packs, None, False, "numba", date(2026, 11, 26), 7, fmt)
+def _opts(
+    fmt: str = "jsonl",
+    packs: list[str] | None = None,
+    explain: bool = False,
+    as_of: date | None = None,
+) -> Options:
+    return Options(packs, as_of, explain, "numba", date(2026, 11, 26), 7, fmt)
 
 
 def _object_path(path: Path, piece: Any, scrubber: Scrubber, opts: Options) -> tuple[Any, ...]:
@@ -127,6 +132,13 @@ def test_damaged_file(tmp_path: Path, scrubber: Scrubber) -> None:
     path = tmp_path / "broken.837"
     path.write_bytes(data)
     _both(path, scrubber, _opts())
+
+
+def test_explain_and_as_of(tmp_path: Path, scrubber: Scrubber) -> None:
+    path = tmp_path / "gen.837"
+    path.write_bytes(_mostly_clean(60))
+    _both(path, scrubber, _opts(explain=True))
+    _both(path, scrubber, _opts(as_of=date(2024, 6, 1)))
 
 
 def test_selected_pack(tmp_path: Path, scrubber: Scrubber) -> None:

@@ -96,7 +96,8 @@ def _check_piece(path: Path, piece: Piece, seed: int) -> int:
     everything = read_sparse(PieceReader(str(path), piece), chunks, scan, np.ones(n, np.bool_))
     if everything is None:  # the read stopped: the caller reads the piece in full
         return 0
-    assert everything == full
+    assert [e[1] for e in everything if not isinstance(e, int)] == full
+    assert len(everything) == len(full)
     by_key = {
         (c.control_number, c.source.segment_number): c
         for c in full
@@ -107,8 +108,12 @@ def _check_piece(path: Path, piece: Piece, seed: int) -> int:
         needed = rng.random(n) < frac
         events = read_sparse(PieceReader(str(path), piece), chunks, scan, needed)
         assert events is not None
-        replaced = [by_key[_key(scan, e)] if isinstance(e, int) else e for e in events]
+        replaced = [by_key[_key(scan, e)] if isinstance(e, int) else e[1] for e in events]
         assert replaced == full
+        for e in events:  # a fed usable row's claim is attributed to that row
+            if not isinstance(e, int) and e[0] >= 0 and scan.usable[e[0]]:
+                assert isinstance(e[1], Claim)
+                assert e[1] is by_key[_key(scan, e[0])] or e[1] == by_key[_key(scan, e[0])]
     rows = np.flatnonzero(scan.usable)
     if rows.shape[0]:
         claims = [by_key[_key(scan, int(r))] for r in rows]
