@@ -34,7 +34,15 @@ from claims.x12.split import Piece, PieceReader, plan_pieces, read_piece
 from engine.edits import Edit
 from engine.scrubber import Scrubber
 
-__all__ = ["SMALL_FILE_BYTES", "Options", "Regrouper", "Rendered", "Tally", "parallel_envelopes"]
+__all__ = [
+    "SMALL_FILE_BYTES",
+    "Options",
+    "Regrouper",
+    "Rendered",
+    "Tally",
+    "columnar_enabled",
+    "parallel_envelopes",
+]
 
 #: A file smaller than this is one piece of work, read whole by a worker.
 SMALL_FILE_BYTES = 8 * 1024 * 1024
@@ -301,12 +309,17 @@ def parallel_envelopes(
     sink: Regrouper,
 ) -> None:
     """Scrub ``paths`` with ``jobs`` worker processes, feeding ``sink`` in input order."""
-    method = _start_method()
-    ctx = mp.get_context(method)
-    inherited = scrubber if method == "fork" else None
-    init_args = (inherited, None if inherited else build, opts, render, error_envelope)
-    pool: Pool = ctx.Pool(jobs, initializer=_init_worker, initargs=init_args)
-    pending: deque[tuple[int, AsyncResult[Rendered]]] = deque()
+    pool: Pool | _Inline
+    if jobs <= 1:  # the columnar path in this process (``scrub --jobs 1`` on a large file)
+        _init_worker(scrubber, None, opts, render, error_envelope)
+        pool = _Inline()
+    else:
+        method = _start_method()
+        ctx = mp.get_context(method)
+        inherited = scrubber if method == "fork" else None
+        init_args = (inherited, None if inherited else build, opts, render, error_envelope)
+        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=init_args)
+    pending: deque[tuple[int, AsyncResult[Rendered] | _Done]] = deque()
     skip = -1  # the index of a file whose read stopped: its later pieces are discarded
 
     def drain(limit: int) -> None:
@@ -337,6 +350,32 @@ def parallel_envelopes(
         pool.terminate()
         pool.join()
     sink.flush()
+
+
+@dataclass(slots=True)
+class _Done:
+    """A piece scrubbed in this process (``AsyncResult``'s ``get``)."""
+
+    part: Rendered
+
+    def get(self) -> Rendered:
+        return self.part
+
+
+class _Inline:
+    """The pool's surface for ``jobs == 1``: each piece is scrubbed when it is submitted."""
+
+    def apply_async(self, fn: Callable[..., Rendered], args: tuple[Any, ...]) -> _Done:
+        return _Done(fn(*args))
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+    def terminate(self) -> None:
+        """Nothing to stop."""
+
+    def join(self) -> None:
+        """Nothing to wait for."""
 
 
 def _plan(path: Path, chunk: int) -> list[Piece | None] | None:

@@ -23,8 +23,16 @@ import click
 
 from api.envelope import claim_response, error_response, structure_error, success_jsonl
 from api.packrefs import PackRefError, PackRefs
+from api.scrub_fast import usable_for
 from api.scrub_history import HistoryRecorder
-from api.scrub_parallel import SMALL_FILE_BYTES, Options, Regrouper, Tally, parallel_envelopes
+from api.scrub_parallel import (
+    SMALL_FILE_BYTES,
+    Options,
+    Regrouper,
+    Tally,
+    columnar_enabled,
+    parallel_envelopes,
+)
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
 from dsl import CompileError
@@ -52,11 +60,15 @@ def _jobs(asked: int | None, paths: Sequence[Path]) -> int:
     """
     if asked is not None:
         return asked or _cpus()
+    return _cpus() if _input_bytes(paths) >= SMALL_FILE_BYTES else 1
+
+
+def _input_bytes(paths: Sequence[Path]) -> int:
     total = 0
     for p in paths:
         with contextlib.suppress(OSError):
             total += p.stat().st_size
-    return _cpus() if total >= SMALL_FILE_BYTES else 1
+    return total
 
 
 def _history(
@@ -452,8 +464,16 @@ def scrub_command(
     writer = _Writer(out, fmt)
     scrubbed = 0
     jobs = _jobs(jobs, paths)
+    # One process, a large X12 file: still cut into pieces, for the columnar ingest (it skips the
+    # objects of clean claims); the output is the same as the object path's.
+    piecewise = jobs > 1 or (
+        history is None
+        and _input_bytes(paths) >= SMALL_FILE_BYTES
+        and columnar_enabled()
+        and usable_for(scrubber, selected, fmt, evaluator)
+    )
     try:
-        if jobs > 1:
+        if piecewise:
             opts = Options(selected, as_of_date, explain, evaluator, processed, CHUNK, fmt)
             build = functools.partial(_build_scrubber, tuple(dirs), data_dir)
 
@@ -465,7 +485,7 @@ def scrub_command(
             render = functools.partial(_render, fmt)
             parallel_envelopes(paths, jobs, scrubber, build, opts, render, _error_envelope, sink)
             tally, input_errors = sink.tally, sink.input_errors
-        for claims, errors in _chunks(paths if jobs <= 1 else []):
+        for claims, errors in _chunks([] if piecewise else paths):
             for env in errors:
                 writer.write(env)
             input_errors += len(errors)

@@ -190,3 +190,30 @@ def test_tally_summary_wording() -> None:
         "4 claims scrubbed, 2 with edits (4 errors, 2 warnings); 3 unreadable input(s)"
     )
     assert t.worst == 2
+
+
+def test_one_process_large_file_takes_the_columnar_path(
+    tmp_path: Path, small_pieces: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--jobs 1`` on a large 837P is cut into pieces in-process (columnar ingest): same output."""
+    data = _x12(90)
+    claims = data.split(b"~CLM*")
+    claims[40] = claims[40].replace(b"DTP*472*D8*2025", b"DTP*472*D8*20X5", 1)
+    path = tmp_path / "big.837"
+    path.write_bytes(b"~CLM*".join(claims))
+    args = (str(path), "--format", "jsonl", "--fail-on", "warning", "--jobs", "1")
+    monkeypatch.setenv("CLAIMSCRUB_COLUMNAR", "off")
+    reference = _run(*args)
+    monkeypatch.delenv("CLAIMSCRUB_COLUMNAR")
+    monkeypatch.setattr(scrub_module, "SMALL_FILE_BYTES", 0)
+    calls: list[object] = []
+    real = parallel.fast_piece
+
+    def counted(*a: object, **k: object) -> object:
+        calls.append(a)
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "fast_piece", counted)
+    assert _run(*args) == reference
+    assert len(calls) > 3  # every piece went through the columnar path, in this process
+    assert '"code":"X12-E021"' in reference[1]
