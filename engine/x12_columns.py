@@ -35,7 +35,6 @@ from engine.values import MISS, SCALE
 __all__ = ["SUPPORTED", "scan_batch", "supports"]
 
 I64 = npt.NDArray[np.int64]
-U64 = npt.NDArray[np.uint64]
 U8 = npt.NDArray[np.uint8]
 
 _ROLE_NAMES: Final = (
@@ -48,30 +47,49 @@ _ROLE_NAMES: Final = (
 
 
 @nb.njit(cache=True, nogil=True)
-def _hash_spans(buf: U8, lo: I64, hi: I64) -> U64:  # pragma: no cover
-    """FNV-1a of each span's bytes (length folded in); equal bytes give equal keys."""
-    out = np.empty(lo.shape[0], dtype=np.uint64)
+def _dedupe(buf: U8, lo: I64, hi: I64) -> tuple[I64, I64]:  # pragma: no cover
+    """(group of each span, first span of each group): spans grouped by equal bytes.
+
+    An open-addressing table keyed by an FNV-1a hash of the bytes; a hit is confirmed by comparing
+    the bytes, so the grouping is exact.  Groups are numbered in first-seen order.
+    """
+    n = lo.shape[0]
+    size = 1
+    while size < 2 * n + 2:
+        size *= 2
+    mask = size - 1
+    slot_group = np.full(size, -1, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    n_groups = 0
     prime = np.uint64(1099511628211)
-    for i in range(lo.shape[0]):
+    for i in range(n):
+        a = lo[i]
+        b = hi[i]
         h = np.uint64(14695981039346656037)
-        for p in range(lo[i], hi[i]):
+        for p in range(a, b):
             h = (h ^ np.uint64(buf[p])) * prime
-        out[i] = (h ^ np.uint64(hi[i] - lo[i])) * prime
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
-def _same_as(buf: U8, lo: I64, hi: I64, rep: I64) -> bool:  # pragma: no cover
-    """Whether every span equals the span ``rep[i]`` (a hash collision check)."""
-    for i in range(lo.shape[0]):
-        r = rep[i]
-        n = hi[i] - lo[i]
-        if hi[r] - lo[r] != n:
-            return False
-        for k in range(n):
-            if buf[lo[i] + k] != buf[lo[r] + k]:
-                return False
-    return True
+        s = np.int64(h & np.uint64(mask))
+        while True:
+            g = slot_group[s]
+            if g < 0:
+                slot_group[s] = n_groups
+                first[n_groups] = i
+                group[i] = n_groups
+                n_groups += 1
+                break
+            r = first[g]
+            same = hi[r] - lo[r] == b - a
+            if same:
+                for k in range(b - a):
+                    if buf[lo[r] + k] != buf[a + k]:
+                        same = False
+                        break
+            if same:
+                group[i] = g
+                break
+            s = (s + 1) & mask
+    return group, first[:n_groups]
 
 
 def _intern_spans(scan: PieceScan, lo: I64, hi: I64, interner: Interner) -> I64:
@@ -82,25 +100,11 @@ def _intern_spans(scan: PieceScan, lo: I64, hi: I64, interner: Interner) -> I64:
         return out
     a = np.ascontiguousarray(lo[idx])
     b = np.ascontiguousarray(hi[idx])
-    keys = _hash_spans(scan.buf, a, b)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    if _same_as(scan.buf, a, b, first[inverse]):
-        ids = np.fromiter(
-            (
-                interner.intern(scan.text(x, y))
-                for x, y in zip(a[first].tolist(), b[first].tolist(), strict=False)
-            ),
-            dtype=np.int64,
-            count=first.shape[0],
-        )
-        out[idx] = ids[inverse.ravel()]
-        return out
-    cache: dict[tuple[int, int], int] = {}  # a collision: intern span by span
-    for k, (x, y) in zip(idx.tolist(), zip(a.tolist(), b.tolist(), strict=True), strict=True):
-        got = cache.get((x, y))
-        if got is None:
-            got = cache[(x, y)] = interner.intern(scan.text(x, y))
-        out[k] = got
+    group, first = _dedupe(scan.buf, a, b)
+    data = scan.buf
+    spans = zip(a[first].tolist(), b[first].tolist(), strict=True)
+    ids = interner.intern_many([data[x:y].tobytes().decode("ascii") for x, y in spans])
+    out[idx] = ids[group]
     return out
 
 
