@@ -20,7 +20,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.pool import AsyncResult, Pool
@@ -42,6 +43,7 @@ __all__ = [
     "Tally",
     "columnar_enabled",
     "parallel_envelopes",
+    "prefetch_plans",
 ]
 
 #: A file smaller than this is one piece of work, read whole by a worker.
@@ -307,8 +309,12 @@ def parallel_envelopes(
     render: Render,
     error_envelope: ErrorEnvelope,
     sink: Regrouper,
+    plans: Mapping[Path, Future[list[Piece | None] | None]] | None = None,
 ) -> None:
-    """Scrub ``paths`` with ``jobs`` worker processes, feeding ``sink`` in input order."""
+    """Scrub ``paths`` with ``jobs`` worker processes, feeding ``sink`` in input order.
+
+    ``plans``: pieces already being planned (:func:`prefetch_plans` with ``opts.chunk``).
+    """
     pool: Pool | _Inline
     if jobs <= 1:  # the columnar path in this process (``scrub --jobs 1`` on a large file)
         _init_worker(scrubber, None, opts, render, error_envelope)
@@ -335,7 +341,8 @@ def parallel_envelopes(
 
     try:
         for index, path in enumerate(paths):
-            pieces = _plan(path, opts.chunk)
+            planned = (plans or {}).get(path)
+            pieces = planned.result() if planned is not None else _plan(path, opts.chunk)
             if pieces is None:  # read and scrub in the parent, as --jobs 1 does
                 drain(0)
                 for part in scrub_items(iter_claims(path), scrubber, opts, render, error_envelope):
@@ -376,6 +383,17 @@ class _Inline:
 
     def join(self) -> None:
         """Nothing to wait for."""
+
+
+def prefetch_plans(
+    paths: Sequence[Path], chunk: int
+) -> dict[Path, Future[list[Piece | None] | None]]:
+    """Plan ``paths`` in a background thread (the scan is compiled code that releases the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimscrub-plan")
+    try:
+        return {path: pool.submit(_plan, path, chunk) for path in paths}
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _plan(path: Path, chunk: int) -> list[Piece | None] | None:

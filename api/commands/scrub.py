@@ -32,6 +32,7 @@ from api.scrub_parallel import (
     Tally,
     columnar_enabled,
     parallel_envelopes,
+    prefetch_plans,
 )
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
@@ -435,6 +436,9 @@ def scrub_command(
     # the CLI may read the clock; the engine never does (it gets the date as an argument)
     processed: date = processing_date.date() if processing_date is not None else date.today()
     requested = [p.strip() for p in packs.split(",") if p.strip()]
+    # Cutting a large file into pieces is compiled code that releases the GIL: plan while the
+    # packs compile (~0.2 s of a 96 MB file off the wall time).  Unused plans are dropped.
+    plans = prefetch_plans(paths, CHUNK) if _input_bytes(paths) >= SMALL_FILE_BYTES else {}
     with PackRefs(database) as refs, _data_dir(data_dir):
         try:
             dirs = _pack_dirs(refs, database, environment, requested, packs_dirs)
@@ -483,7 +487,9 @@ def scrub_command(
 
             sink = Regrouper(writer.write_texts, CHUNK, show)
             render = functools.partial(_render, fmt)
-            parallel_envelopes(paths, jobs, scrubber, build, opts, render, _error_envelope, sink)
+            parallel_envelopes(
+                paths, jobs, scrubber, build, opts, render, _error_envelope, sink, plans
+            )
             tally, input_errors = sink.tally, sink.input_errors
         for claims, errors in _chunks([] if piecewise else paths):
             for env in errors:
