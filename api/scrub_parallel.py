@@ -17,6 +17,7 @@ Memory: at most ``2 * jobs`` pieces in flight, each about CHUNK claims.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 from collections import deque
@@ -45,6 +46,8 @@ __all__ = [
     "parallel_envelopes",
     "prefetch_plans",
 ]
+
+log = logging.getLogger("claimscrub.scrub")
 
 #: A file smaller than this is one piece of work, read whole by a worker.
 SMALL_FILE_BYTES = 8 * 1024 * 1024
@@ -209,7 +212,17 @@ def _run_task(task: tuple[Path, Piece | None]) -> Rendered:
     name = str(path)
     if piece is not None and _WORKER.get("columnar"):
         render, error_envelope = _WORKER["render"], _WORKER["error_envelope"]
-        got = fast_piece(path, piece, scrubber, opts, render, error_envelope)
+        try:
+            got = fast_piece(path, piece, scrubber, opts, render, error_envelope)
+        except Exception as exc:  # a defect of the fast path must not cost the user the run
+            # Only the exception type and the byte range: messages could quote claim values.
+            log.warning(
+                "columnar ingest failed on bytes %d-%d (%s); read with the object reader",
+                piece.start,
+                piece.end,
+                type(exc).__name__,
+            )
+            got = None
         if got is not None:
             texts, kinds, edits_of = got
             fast = Rendered(texts, kinds, Tally())

@@ -217,3 +217,26 @@ def test_one_process_large_file_takes_the_columnar_path(
     assert _run(*args) == reference
     assert len(calls) > 3  # every piece went through the columnar path, in this process
     assert '"code":"X12-E021"' in reference[1]
+
+
+def test_columnar_defect_falls_back_to_the_object_reader(
+    tmp_path: Path,
+    small_pieces: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An exception inside the columnar path is logged (type only) and the piece read as before."""
+    path = tmp_path / "big.837"
+    path.write_bytes(_x12(40))
+    args = (str(path), "--format", "jsonl", "--fail-on", "warning", "--jobs", "1")
+    monkeypatch.setattr(scrub_module, "SMALL_FILE_BYTES", 0)
+    reference = _run(*args)
+
+    def broken(*a: object, **k: object) -> object:
+        raise KeyError("PCN7")  # a message that must not reach the log
+
+    monkeypatch.setattr(parallel, "fast_piece", broken)
+    with caplog.at_level("WARNING", logger="claimscrub.scrub"):
+        assert _run(*args) == reference
+    assert "KeyError" in caplog.text
+    assert "PCN7" not in caplog.text
