@@ -8,7 +8,7 @@ edit, and the object reader reads only the flagged claims and those the scan did
 scanned text.  The output is byte-identical to the object path (``tests/api/test_scrub_fast.py``
 runs both on the same files), which stays in charge whenever this one cannot be sure:
 
-* only for ``--format jsonl`` with the Numba evaluator;
+* only with the Numba evaluator;
 * only when every field the applicable packs read is laid out from the scan
   (``engine.x12_columns.SUPPORTED``) and every rule runs in the kernel;
 * the scan itself refuses transaction sets and claims it does not fully understand, and a read
@@ -41,7 +41,7 @@ _PROFESSIONAL = frozenset({"professional"})
 
 def usable_for(scrubber: Scrubber, packs: list[str] | None, fmt: str, evaluator: str) -> bool:
     """Whether pieces scrubbed with these options can take the columnar path."""
-    if fmt != "jsonl" or evaluator != "numba":
+    if evaluator != "numba" or fmt not in ("jsonl", "json", "csv", "table"):
         return False
     chosen, fields = scrubber.packs_for_kinds(_PROFESSIONAL, packs)
     return supports(fields) and not any(p.fallback_rules for p in chosen)
@@ -108,7 +108,7 @@ def fast_piece(
     texts: list[str] = []
     kinds = bytearray()
     edits_of: list[list[Any]] = []
-    clean = _clean_lines(scan, data)
+    clean = _clean_lines(scan, data) if opts.fmt == "jsonl" else _clean_envelopes(scan, render)
     rest = iter(results)
     for e in events:
         if isinstance(e, int):
@@ -122,7 +122,7 @@ def fast_piece(
                 edits = by_position[position[owner]]
             else:
                 edits = next(rest)
-            if edits:
+            if edits or opts.fmt != "jsonl":
                 texts.append(render(claim_response(item, edits, explain=opts.explain)))
             else:
                 texts.append(success_jsonl(item))
@@ -173,6 +173,34 @@ def _clean_lines(scan: PieceScan, data: bytes) -> Callable[[int], str]:
         )
 
     return line
+
+
+def _clean_envelopes(
+    scan: PieceScan, render: Callable[[dict[str, Any]], str]
+) -> Callable[[int], str]:
+    """A skipped claim row's envelope in any output format: ``claim_response(claim, [])``."""
+    text = scan.text
+
+    def envelope(row: int) -> str:
+        c = scan.clm[row]
+        seg = int(scan.st[int(c[cs.C_ST]), cs.ST_SEG])
+        lo, hi = int(scan.seg[seg, cs.SEG_LO]), int(scan.seg[seg, cs.SEG_HI])
+        control = [*text(lo, hi).split(chr(scan.buf[lo + 2])), "", "", ""][2]
+        sub = scan.hl[int(c[cs.C_S])]
+        return render(
+            {
+                "status": SUCCESS,
+                "controlNumber": control,
+                "claimReference": {
+                    "patientControlNumber": text(int(c[cs.CS_PCN]), int(c[cs.CS_PCN + 1])),
+                    "claimType": "PROF",
+                    "payerID": text(int(sub[cs.HL_C]), int(sub[cs.HL_C + 1])),
+                },
+                "errors": [],
+            }
+        )
+
+    return envelope
 
 
 #: Text json.dumps leaves as it is (printable ASCII but the quote and the backslash).

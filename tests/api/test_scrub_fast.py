@@ -154,7 +154,14 @@ def test_bundled_sample_twice(tmp_path: Path, scrubber: Scrubber) -> None:
     _both(path, scrubber, _opts())
 
 
-def test_not_for_other_formats_or_evaluators(scrubber: Scrubber) -> None:
-    assert not usable_for(scrubber, None, "json", "numba")
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_other_formats(tmp_path: Path, scrubber: Scrubber, fmt: str) -> None:
+    path = tmp_path / "gen.837"
+    path.write_bytes(_mostly_clean(40))
+    skipped, _ = _both(path, scrubber, _opts(fmt=fmt))
+    assert skipped > 0
+
+
+def test_not_for_the_reference_evaluator(scrubber: Scrubber) -> None:
+    assert usable_for(scrubber, None, "json", "numba")
     assert not usable_for(scrubber, None, "jsonl", "reference")
-    assert not usable_for(scrubber, ["dialysis", "general-institutional"], "json", "numba")

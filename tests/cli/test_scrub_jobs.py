@@ -102,6 +102,8 @@ def test_multi_transaction_file_is_cut_and_identical(tmp_path: Path, small_piece
     out = _same(str(path), str(SAMPLES_DIR))
     pcns = {json.loads(r)["claimReference"].get("patientControlNumber") for r in out.splitlines()}
     assert {f"PCN{i}" for i in range(120)} <= pcns
+    for fmt in ("json", "csv", "table"):  # the columnar path renders every format
+        assert _same(str(path), fmt=fmt)
 
 
 def test_broken_claim_and_bad_counts_reported_once(tmp_path: Path, small_pieces: None) -> None:
