@@ -16,8 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import api.commands.scrub as scrub_module
+from api._cleanjson import clean_lines
+from api.envelope import success_line
 from api.scrub_fast import fast_piece, usable_for
 from api.scrub_parallel import Options, Tally, scrub_items
 from claims.model import Claim, Party, Person, Provider, ProviderRole
@@ -119,6 +123,17 @@ def test_generated_file(tmp_path: Path, scrubber: Scrubber) -> None:
     assert skipped >= 30  # clean claims that never became objects
 
 
+def test_values_json_must_escape(tmp_path: Path, scrubber: Scrubber) -> None:
+    """Quotes and backslashes in a clean claim's PCN or payer id: the Python path writes it."""
+    data = _mostly_clean(30)
+    data = data.replace(b"CLM*PCN3*", b'CLM*PC"N3*', 1).replace(b"CLM*PCN5*", b"CLM*PC\\N5*", 1)
+    data = data.replace(b"*PI*60054~", b'*PI*600"54~', 1)
+    path = tmp_path / "quotes.837"
+    path.write_bytes(data)
+    skipped, _ = _both(path, scrubber, _opts())
+    assert skipped > 0
+
+
 def test_damaged_file(tmp_path: Path, scrubber: Scrubber) -> None:
     data = _x12(90)
     claims = data.split(b"~CLM*")
@@ -165,3 +180,28 @@ def test_other_formats(tmp_path: Path, scrubber: Scrubber, fmt: str) -> None:
 def test_not_for_the_reference_evaluator(scrubber: Scrubber) -> None:
     assert usable_for(scrubber, None, "json", "numba")
     assert not usable_for(scrubber, None, "jsonl", "reference")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.text(max_size=6), st.text(max_size=12), st.text(max_size=6)), max_size=8)
+)
+def test_compiled_clean_lines_are_success_jsonl(rows: list[tuple[str, str, str]]) -> None:
+    """``clean_lines`` writes ``success_line``'s text, or leaves the row to Python (None)."""
+    buf = bytearray()
+    spans = []
+    for values in rows:
+        row = []
+        for v in values:
+            raw = v.encode("utf-8")
+            row += [len(buf), len(buf) + len(raw)] if raw else [-1, -1]
+            buf += raw
+        spans.append(row)
+    arr = np.asarray(spans, dtype=np.int64).reshape(-1, 6)
+    got = clean_lines(np.frombuffer(bytes(buf) or b"\0", dtype=np.uint8), arr)
+    for (control, pcn, payer), line in zip(rows, got, strict=True):
+        if line is not None:
+            assert line == success_line(control, pcn, "PROF", payer)
+        else:  # left to Python only for a byte outside printable ASCII, a quote or a backslash
+            plain = all(32 <= ord(c) <= 126 and c not in '"\\' for c in control + pcn + payer)
+            assert not plain
