@@ -386,7 +386,7 @@ def count_segments(buf: U8, term: int) -> tuple[int, int]:  # pragma: no cover
 def segment_table(
     buf: U8, term: int, esep: int, seg: I64
 ) -> tuple[int, int, int, int, int]:  # pragma: no cover
-    """Fill ``seg`` (lo, hi, id, -) with blanks stripped; return counts (ST, HL, CLM, LX, HI).
+    """Fill ``seg`` (lo, hi, id, high byte) with blanks stripped; counts of ST, HL, CLM, LX, HI.
 
     ``seg`` has one row per piece of the split on ``term`` (``str.split`` semantics).
     """
@@ -394,7 +394,10 @@ def segment_table(
     k = 0
     a = 0
     n_st = n_hl = n_clm = n_lx = n_hi = 0
+    high = 0  # a byte above 0x7F in the current segment
     for p in range(n + 1):
+        if p < n and buf[p] >= 128:
+            high = 1
         if p == n or buf[p] == term:
             lo = a
             hi = p
@@ -408,6 +411,8 @@ def segment_table(
             seg[k, 0] = lo
             seg[k, 1] = hi
             seg[k, 2] = sid
+            seg[k, 3] = high  # read (then replaced by the segment count) in walk
+            high = 0
             if sid == S_ST:
                 n_st += 1
             elif sid == S_HL:
@@ -531,15 +536,11 @@ def walk(
         lo = seg[k, 0]
         hi = seg[k, 1]
         sid = seg[k, 2]
+        high = seg[k, 3] == 1
         seg[k, 3] = count
         if sid == S_BLANK:
             continue
         count += 1
-        high = False
-        for p in range(lo, hi):
-            if buf[p] >= 128:
-                high = True
-                break
         ends_claim = sid in (S_CLM, S_HL, S_SE) or (sid <= S_IEA and sid >= S_ISA)
         if c >= 0 and ends_claim:
             # freeze the open claim
