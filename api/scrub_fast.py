@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from claims.x12.columnar import PieceScan, read_sparse, scan_piece
 from claims.x12.split import Piece, PieceReader, piece_bytes, piece_chunks
 from engine.scrubber import Scrubber
 from engine.x12_columns import scan_batch, supports
+
+if TYPE_CHECKING:  # scrub_parallel imports this module
+    from api.scrub_parallel import Options
 
 __all__ = ["fast_piece", "usable_for"]
 
@@ -52,14 +55,11 @@ def fast_piece(
     path: Path,
     piece: Piece,
     scrubber: Scrubber,
-    opts: Any,
+    opts: Options,
     render: Callable[[dict[str, Any]], str],
     error_envelope: Callable[[SourceItem], dict[str, Any]],
 ) -> tuple[list[str], bytearray, list[list[Any]]] | None:
-    """(texts, kinds, edits of each claim) of ``piece`` in file order; None to use the object path.
-
-    ``opts`` is the worker's ``api.scrub_parallel.Options``.
-    """
+    """(texts, kinds, edits of each claim) of ``piece`` in file order; None to use the object path."""
     data = piece_bytes(path, piece)
     scan = scan_piece(data, piece)
     if scan is None:
@@ -98,14 +98,7 @@ def fast_piece(
     by_position = (
         scrubber.flagged_edits(done, objects, explain=opts.explain) if done and objects else {}
     )
-    results = scrubber.scrub(
-        others,
-        packs=opts.packs,
-        as_of=opts.as_of,
-        explain=opts.explain,
-        evaluator=opts.evaluator,
-        processing_date=opts.processing_date,
-    )
+    results = opts.scrub(scrubber, others)
     texts: list[str] = []
     kinds = bytearray()
     edits_of: list[list[Any]] = []

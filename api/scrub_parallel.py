@@ -66,6 +66,17 @@ class Options:
     chunk: int
     fmt: str = ""  # the output format: "jsonl" writes clean claims through the fast path
 
+    def scrub(self, scrubber: Scrubber, claims: Sequence[Claim]) -> list[list[Edit]]:
+        """``scrubber.scrub`` of ``claims`` with these options."""
+        return scrubber.scrub(
+            claims,
+            packs=self.packs,
+            as_of=self.as_of,
+            explain=self.explain,
+            evaluator=self.evaluator,
+            processing_date=self.processing_date,
+        )
+
 
 @dataclass(slots=True)
 class Tally:
@@ -140,14 +151,7 @@ def scrub_items(
     order: list[SourceItem | None] = []  # None: the next claim of ``batch``
 
     def flush() -> Rendered:
-        results = scrubber.scrub(
-            batch,
-            packs=opts.packs,
-            as_of=opts.as_of,
-            explain=opts.explain,
-            evaluator=opts.evaluator,
-            processing_date=opts.processing_date,
-        )
+        results = opts.scrub(scrubber, batch)
         out = Rendered([], bytearray(), Tally())
         edits_it = iter(zip(batch, results, strict=True))
         for entry in order:
