@@ -59,7 +59,7 @@ def fast_piece(
     render: Callable[[dict[str, Any]], str],
     error_envelope: Callable[[SourceItem], dict[str, Any]],
 ) -> tuple[list[str], bytearray, list[list[Any]]] | None:
-    """(texts, kinds, edits of each claim) of ``piece`` in file order; None to use the object path."""
+    """(texts, kinds, edits per claim) of ``piece`` in file order; None: use the object path."""
     data = piece_bytes(path, piece)
     scan = scan_piece(data, piece)
     if scan is None:
