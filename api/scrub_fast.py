@@ -31,7 +31,7 @@ from claims.model import Claim
 from claims.sources import SourceItem
 from claims.x12 import _colscan as cs
 from claims.x12.columnar import PieceScan, read_sparse, scan_piece
-from claims.x12.split import Piece, PieceReader, piece_bytes, piece_chunks
+from claims.x12.split import Piece, PieceReader, piece_bytes
 from engine.scrubber import Scrubber
 from engine.x12_columns import scan_batch, supports
 
@@ -75,7 +75,7 @@ def fast_piece(
         )
         needed[rows[flagged]] = True
     name = str(path)
-    events = read_sparse(PieceReader(name, piece), piece_chunks(piece, data), scan, needed)
+    events = read_sparse(PieceReader(name, piece), piece, data, scan, needed)
     if events is None:
         return None
     # Claims of usable rows were flagged by the kernel pass: only their edits are built (with the

@@ -29,7 +29,7 @@ from claims.model import Claim
 from claims.x12 import WriteOptions, write_x12
 from claims.x12 import _colscan as cs
 from claims.x12.columnar import PieceScan, read_sparse, scan_piece
-from claims.x12.split import Piece, PieceReader, _plan, piece_bytes, piece_chunks, read_piece
+from claims.x12.split import Piece, PieceReader, _plan, piece_bytes, read_piece
 from dsl.ir import FieldInfo
 from dsl.schema import DEFAULT_SCHEMA
 from engine.batch import (
@@ -92,8 +92,7 @@ def _check_piece(path: Path, piece: Piece, seed: int) -> int:
     if scan is None:
         return 0
     n = scan.clm.shape[0]
-    chunks = piece_chunks(piece, data)
-    everything = read_sparse(PieceReader(str(path), piece), chunks, scan, np.ones(n, np.bool_))
+    everything = read_sparse(PieceReader(str(path), piece), piece, data, scan, np.ones(n, np.bool_))
     if everything is None:  # the read stopped: the caller reads the piece in full
         return 0
     assert [e[1] for e in everything if not isinstance(e, int)] == full
@@ -106,7 +105,7 @@ def _check_piece(path: Path, piece: Piece, seed: int) -> int:
     rng = np.random.default_rng(seed)
     for frac in (0.0, 0.5):
         needed = rng.random(n) < frac
-        events = read_sparse(PieceReader(str(path), piece), chunks, scan, needed)
+        events = read_sparse(PieceReader(str(path), piece), piece, data, scan, needed)
         assert events is not None
         replaced = [by_key[_key(scan, e)] if isinstance(e, int) else e[1] for e in events]
         assert replaced == full
