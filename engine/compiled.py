@@ -626,12 +626,13 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> list[int]:
 
     ``[kind, a, b, c, d, e]``: kind 0 none; 1 ``field a of slot b`` compared (op d, kind e) with
     constant c (a conjunct ``field op constant``, or ``field op table[..]`` with c the smallest /
-    largest value of the table column); 2 the pair (field b of the item line, field d of the other
-    line) passes table a's membership filter (a conjunct ``table.has(x, y)``).  When it fails, no
-    firing branch can hold, so the task is skipped (exceptions before it cannot matter).  Kind 3
-    is kind 1 that is also sufficient: the rule has one branch and its condition is the guard's
-    ``field op constant`` and ``known`` (the conjunct the rule index checks, see :func:`_index`),
-    so a task that passes the guard fires without running the interpreter.
+    largest value of the table column); 2 table a has the pair (field b of the item line, field d
+    of the other line) on the claim's date (a conjunct ``table.has(x, y)`` of a pair rule: the
+    lister checks it exactly, filter then hash, so :func:`_build` does not emit it).  When it
+    fails, no firing branch can hold, so the task is skipped (exceptions before it cannot matter).
+    Kind 3 is kind 1 that is also sufficient: the rule has one branch and its condition is the
+    guard's ``field op constant`` and ``known`` (the conjunct the rule index checks, see
+    :func:`_index`), so a task that passes the guard fires without running the interpreter.
     """
     fires = [br for br in rule.branches if br.fires]
     if len(fires) != 1:
@@ -646,6 +647,17 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> list[int]:
     if guard[0] == 1 and len(rule.branches) == 1 and len(rest) == 1 and rest[0] is atom:
         guard[0] = 3
     return guard
+
+
+def _pair_atom(em: _Emitter, rule: Rule) -> int:
+    """``id`` of the ``table.has`` conjunct a guard of kind 2 checks (its key fields are needed)."""
+    fires = [br for br in rule.branches if br.fires]
+    _, atom = _guard_atoms(em, fires[0].condition, _BOUND_SLOTS[rule.scope], rule.scope)
+    assert isinstance(atom, TableHas)
+    for k in atom.keys:
+        assert isinstance(k, FieldRef)
+        em.field(k)
+    return id(atom)
 
 
 def _guard_atoms(
@@ -667,7 +679,7 @@ def _guard_atoms(
                 em.tables.T[12][atom.table] >= 0
                 and isinstance(k1, FieldRef)
                 and isinstance(k2, FieldRef)
-                and scope in (Scope.LINE, Scope.LINE_PAIR)
+                and scope is Scope.LINE_PAIR
                 and (k1.slot, k2.slot) == (SLOT_ITEM, SLOT_OTHER)
                 and all(
                     em.pack.rules.fields[k.field].root is FieldRoot.LINE
@@ -843,15 +855,22 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
         pcs: list[int] = []
         cands: set[int] | None = None
         known: Expr | None = None
+        guard = [0] * 6
         try:
             if rule.scope in (Scope.LINE, Scope.LINE_PAIR):
                 cands, known = _index(pack, rule, interner, tables)
+            guard = _guard(em, rule, known)
+            fire_known = {id(known)} if known is not None else set()
+            if guard[0] == 2:
+                # the lister finds the pair's row (exact, on the claim's date): the conjunct
+                # ``table.has(..)`` is true on every task; the lister reads the key fields
+                fire_known.add(_pair_atom(em, rule))
             for br in rule.branches:
                 if _uses_sets(br.condition) & bad_sets:
                     raise _Unsupported("literal set not exact in fixed point")
                 pcs.append(len(em.code))
                 em.set_slots = {}
-                em.known = {id(known)} if br.fires and known is not None else set()
+                em.known = fire_known if br.fires else set()
                 if id(br.condition) in em.known:
                     em.emit(K.OP_CONST, 1)
                 else:
@@ -871,7 +890,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
         if not pcs or not any(br.fires for br in rule.branches):
             continue
         kernel.append(rule.index)
-        guards[6 * rule.index : 6 * rule.index + 6] = _guard(em, rule, known)
+        guards[6 * rule.index : 6 * rule.index + 6] = guard
         if cands is None:
             by_scope[rule.scope].append(rule.index)
         elif rule.scope is Scope.LINE:
@@ -929,6 +948,18 @@ _CACHE: dict[tuple[str, int], CompiledPack] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+# ICD-10-CM arrays by (interner, code sets): every pack loaded with the default releases holds the
+# same code-set objects (``engine.icd10cm`` caches them), so their ~200,000 ids are computed once
+# per interner, not once per pack.  The interner is append-only, so the ids stay right; the
+# kernels only read the id arrays; ``env`` (written per call) is copied for each pack.  An entry
+# holds its interner and code sets (no id reused while cached), as ``_CACHE`` holds its packs.
+_ICD_CACHE: dict[tuple[int, ...], tuple[Interner, tuple[Any, ...], tuple[I64, I64, I64]]] = {}
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b
+
+
 def _icd_arrays(pack: PackData, interner: Interner) -> tuple[I64, I64, I64]:
     """ICD-10-CM releases for the kernel: ``(valid ids, billable ids, env)``.
 
@@ -938,14 +969,18 @@ def _icd_arrays(pack: PackData, interner: Interner) -> tuple[I64, I64, I64]:
     to the built-in, else the first (``engine.icd10cm.code_set_on``).
     """
     sets = pack.icd_sets
-    # releases share ~99% of their codes: intern each code once, then look ids up per release
-    every = list(dict.fromkeys(c for code_set in sets for c in code_set.codes))
-    id_of = dict(zip(every, interner.encode(every).tolist(), strict=True))
+    key = (id(interner), *map(id, sets))
+    hit = _ICD_CACHE.get(key) if sets else None
+    if hit is not None and hit[0] is interner and all(map(_same, hit[1], sets)):
+        valid, billable, env = hit[2]
+        return valid, billable, env.copy()
     valid_parts: list[I64] = []
     billable_parts: list[I64] = []
     for code_set in sets:
         codes = code_set.codes
-        ids = np.fromiter(map(id_of.__getitem__, codes), dtype=np.int64, count=len(codes))
+        # releases share ~99% of their codes: the first interns them, the others look them up
+        ids = interner.intern_many(list(codes))
+        ids[ids == 0] = MISS  # as Interner.encode does for the empty string
         billable = np.fromiter(codes.values(), dtype=np.bool_, count=len(codes))
         valid_parts.append(np.sort(ids))
         billable_parts.append(np.sort(ids[billable]))
@@ -957,7 +992,12 @@ def _icd_arrays(pack: PackData, interner: Interner) -> tuple[I64, I64, I64]:
     def cat(parts: list[I64]) -> I64:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    return cat(valid_parts), cat(billable_parts), env
+    out = (cat(valid_parts), cat(billable_parts), env)
+    if sets:
+        if len(_ICD_CACHE) >= 8:
+            _ICD_CACHE.clear()
+        _ICD_CACHE[key] = (interner, sets, (out[0], out[1], env.copy()))
+    return out
 
 
 def compile_pack(pack: PackData, interner: Interner) -> CompiledPack:

@@ -6,11 +6,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from engine import kernels as K
 from engine import reference
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import compile_pack
-from engine.evaluate import evaluate, finding_rows, findings
+from engine.evaluate import _batch_arrays, evaluate, finding_rows, findings
 from engine.pack import PackData
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -39,7 +41,7 @@ def test_workload_guards_match_reference(tmp_path: Path) -> None:
     interner = Interner()
     cp = compile_pack(pack, interner)
     guards = cp.X[8].reshape(-1, 6)
-    assert guards[0, 0] == 2  # the PTP pair rule: membership filter
+    assert guards[0, 0] == 2  # the PTP pair rule: the table has the pair (lister, exact)
     assert guards[1, 0] == 1 and guards[1, 3] == 2 * 10**4  # MUE: units > smallest limit (2)
     assert not cp.fallback_rules
     batch = ClaimBatch.build(claims, cp.fields_needed, interner)
@@ -50,3 +52,63 @@ def test_workload_guards_match_reference(tmp_path: Path) -> None:
     listed = findings(cp, 0, batch)
     assert rows.tolist() == [[f.claim, f.pack, f.rule, f.branch, f.item, f.other] for f in listed]
     assert rows.dtype == np.int64
+
+
+def test_pair_guard_exact_and_phase_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pair rules listed by the exact table lookup, run in phase blocks: the one-pass order.
+
+    The kernel runs each block of claims in two phases (pair rules, then the others) and copies
+    each claim's pair rows after its other rows; the twin with blocks of 3 claims (several
+    blocks, a partial last one, inactive claims) gives the rows of the compiled kernel (one
+    block), also when ``out`` is too small.
+    """
+    claims = W.make_claims(300, seed=8)
+    pairs = sorted(
+        {
+            (int(a.procedure_code), int(b.procedure_code))
+            for c in claims
+            for a in c.lines
+            for b in c.lines
+            if a is not b and (int(a.procedure_code) * 7 + int(b.procedure_code)) % 4 != 0
+        }
+    )
+    # some pairs only effective before the claims' dates (the lister must check the window)
+    body = "\n".join(
+        f"{a}\t{b}\t\t20200101\t{'20210101' if (a + b) % 5 == 0 else '*'}\t{(a + b) % 2}\tMisuse"
+        for a, b in pairs
+    )
+    (tmp_path / "ptp.txt").write_text("preamble\n" + body + "\n")
+    W.write_mue(tmp_path / "mue.csv", 10_000)
+    pack = PackData.load(W.build_rules(60), tmp_path)
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    assert cp.X[8][0] == 2
+    code, br_pc, rb_off = cp.P[0], cp.P[1], cp.P[3]
+    end = br_pc[rb_off[1]] if rb_off[1] < br_pc.shape[0] else code.shape[0]
+    ops = code[br_pc[rb_off[0]] : end, 0].tolist()
+    assert K.OP_TABLE_HAS not in ops and K.OP_TABLE_GET in ops  # has(..) checked by the lister
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    assert evaluate([cp], batch) == reference.evaluate([pack], claims)
+    active = np.ones(batch.n_claims, dtype=np.bool_)
+    active[1::5] = False
+    results = []
+    for fn, block in ((K.run_pack, None), (K.run_pack.py_func, 3)):
+        if block is not None:
+            monkeypatch.setattr(K, "PHASE_BLOCK", block)
+        for cap in (2000, 40):
+            work = tuple(np.zeros(cp.stack_size + 64, dtype=np.int64) for _ in range(4))
+            out = np.zeros((cap, 5), dtype=np.int64)
+            redo = np.zeros(batch.n_claims, dtype=np.int64)
+            with np.errstate(over="ignore"):
+                n = fn(
+                    cp.P, cp.X, active, batch.first_date, batch.line_code, _batch_arrays(batch),
+                    interner.string_arrays(), cp.L, cp.T, cp.I, work, out, redo,
+                )  # fmt: skip
+            results.append((n, out[: min(n, cap)].tolist()))
+    assert results[0] == results[2] and results[1] == results[3]
+    assert results[0][0] > 40 and results[1][1] == results[0][1][:40]
+    pair_rows = [row for row in results[0][1] if row[1] == 0]
+    assert pair_rows and all(active[row[0]] for row in pair_rows)
+    # per claim: the pair rule's rows come last (the one-pass order)
+    for a, b in zip(results[0][1], results[0][1][1:], strict=False):
+        assert a[0] < b[0] or not (a[1] == 0 and b[1] != 0)
