@@ -22,7 +22,6 @@ the earliest also answers for older dates (the nearest release there is; see
 from __future__ import annotations
 
 import functools
-import gzip
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from engine.refdata import (
     data_dir,
     icd10cm_release,
     load_icd10cm,
-    load_icd10cm_code_list,
+    read_icd10cm_code_list,
 )
 
 __all__ = ["Icd10cmCodeSet", "code_set_on", "icd10cm_code_sets", "single_code_set"]
@@ -69,10 +68,7 @@ def _fiscal_year(month: str, year: int) -> tuple[int, bool]:
 
 @functools.cache
 def _list_file(path: str) -> Mapping[str, bool]:
-    p = Path(path)
-    opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "rt", encoding="utf-8") as fh:
-        return MappingProxyType(load_icd10cm_code_list(fh))
+    return MappingProxyType(read_icd10cm_code_list(path))
 
 
 def _found(directory: Path, bundled: bool) -> list[tuple[int, bool, str, Mapping[str, bool], str]]:
