@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.pool import AsyncResult, Pool
@@ -39,12 +39,12 @@ from engine.scrubber import Scrubber
 __all__ = [
     "SMALL_FILE_BYTES",
     "Options",
+    "PlanPrefetch",
     "Regrouper",
     "Rendered",
     "Tally",
     "columnar_enabled",
     "parallel_envelopes",
-    "prefetch_plans",
 ]
 
 log = logging.getLogger("claimscrub.scrub")
@@ -326,12 +326,15 @@ def parallel_envelopes(
     render: Render,
     error_envelope: ErrorEnvelope,
     sink: Regrouper,
-    plans: Mapping[Path, Future[list[Piece | None] | None]] | None = None,
+    prefetched: PlanPrefetch | None = None,
 ) -> None:
     """Scrub ``paths`` with ``jobs`` worker processes, feeding ``sink`` in input order.
 
-    ``plans``: pieces already being planned (:func:`prefetch_plans` with ``opts.chunk``).
+    ``prefetched``: pieces being planned in a thread (:class:`PlanPrefetch` with ``opts.chunk``);
+    the thread is joined before any worker is forked (a fork while it holds a lock, Numba's or
+    the import lock, would leave the child waiting on that lock for ever).
     """
+    plans = prefetched.join() if prefetched is not None else {}
     pool: Pool | _Inline
     if jobs <= 1:  # the columnar path in this process (``scrub --jobs 1`` on a large file)
         _init_worker(scrubber, None, opts, render, error_envelope)
@@ -358,8 +361,7 @@ def parallel_envelopes(
 
     try:
         for index, path in enumerate(paths):
-            planned = (plans or {}).get(path)
-            pieces = planned.result() if planned is not None else _plan(path, opts.chunk)
+            pieces = plans[path] if path in plans else _plan(path, opts.chunk)
             if pieces is None:  # read and scrub in the parent, as --jobs 1 does
                 drain(0)
                 for part in scrub_items(iter_claims(path), scrubber, opts, render, error_envelope):
@@ -402,15 +404,31 @@ class _Inline:
         """Nothing to wait for."""
 
 
-def prefetch_plans(
-    paths: Sequence[Path], chunk: int
-) -> dict[Path, Future[list[Piece | None] | None]]:
-    """Plan ``paths`` in a background thread (the scan is compiled code that releases the GIL)."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claimscrub-plan")
-    try:
-        return {path: pool.submit(_plan, path, chunk) for path in paths}
-    finally:
-        pool.shutdown(wait=False)
+class PlanPrefetch:
+    """Plan ``paths`` in a background thread while the packs compile (the scan releases the GIL).
+
+    :meth:`join` waits for it; a path whose plan failed is left out (it is planned again, in the
+    caller's thread, where the error shows as it always did).
+    """
+
+    def __init__(self, paths: Sequence[Path], chunk: int) -> None:
+        self._plans: dict[Path, list[Piece | None] | None] = {}
+        self._thread = threading.Thread(
+            target=self._run, args=(list(paths), chunk), name="claimscrub-plan", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, paths: list[Path], chunk: int) -> None:
+        for path in paths:
+            try:
+                self._plans[path] = _plan(path, chunk)
+            except Exception:
+                continue
+
+    def join(self) -> dict[Path, list[Piece | None] | None]:
+        """The plans made, once the thread has finished."""
+        self._thread.join()
+        return dict(self._plans)
 
 
 def _plan(path: Path, chunk: int) -> list[Piece | None] | None:

@@ -28,11 +28,11 @@ from api.scrub_history import HistoryRecorder
 from api.scrub_parallel import (
     SMALL_FILE_BYTES,
     Options,
+    PlanPrefetch,
     Regrouper,
     Tally,
     columnar_enabled,
     parallel_envelopes,
-    prefetch_plans,
 )
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, SourceItem, iter_claims, walk_paths
@@ -438,7 +438,8 @@ def scrub_command(
     requested = [p.strip() for p in packs.split(",") if p.strip()]
     # Cutting a large file into pieces is compiled code that releases the GIL: plan while the
     # packs compile (~0.2 s of a 96 MB file off the wall time).  Unused plans are dropped.
-    plans = prefetch_plans(paths, CHUNK) if _input_bytes(paths) >= SMALL_FILE_BYTES else {}
+    big = _input_bytes(paths) >= SMALL_FILE_BYTES
+    prefetched = PlanPrefetch(paths, CHUNK) if big else None
     with PackRefs(database) as refs, _data_dir(data_dir):
         try:
             dirs = _pack_dirs(refs, database, environment, requested, packs_dirs)
@@ -488,7 +489,7 @@ def scrub_command(
             sink = Regrouper(writer.write_texts, CHUNK, show)
             render = functools.partial(_render, fmt)
             parallel_envelopes(
-                paths, jobs, scrubber, build, opts, render, _error_envelope, sink, plans
+                paths, jobs, scrubber, build, opts, render, _error_envelope, sink, prefetched
             )
             tally, input_errors = sink.tally, sink.input_errors
         for claims, errors in _chunks([] if piecewise else paths):

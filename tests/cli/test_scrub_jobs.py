@@ -242,3 +242,44 @@ def test_columnar_defect_falls_back_to_the_object_reader(
         assert _run(*args) == reference
     assert "KeyError" in caplog.text
     assert "PCN7" not in caplog.text
+
+
+def test_planning_thread_is_joined_before_workers_fork(
+    tmp_path: Path, small_pieces: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pieces are planned in a thread while the packs compile; no worker may be forked while it
+    runs (a fork while it holds Numba's compiler lock hung a child for ever, once)."""
+    import threading
+    import time
+
+    path = tmp_path / "big.837"
+    path.write_bytes(_x12(40))
+    monkeypatch.setattr(scrub_module, "SMALL_FILE_BYTES", 0)
+    real_plan = parallel._plan
+
+    def slow_plan(p: Path, chunk: int) -> object:
+        time.sleep(0.5)  # still planning when the packs are ready
+        return real_plan(p, chunk)
+
+    monkeypatch.setattr(parallel, "_plan", slow_plan)
+    alive_at_fork: list[list[str]] = []
+    real_context = parallel.mp.get_context
+
+    def context(method: str | None = None) -> object:
+        ctx = real_context(method)
+
+        class Recording:
+            def __getattr__(self, name: str) -> object:
+                return getattr(ctx, name)
+
+            def Pool(self, *a: object, **k: object) -> object:
+                alive_at_fork.append([t.name for t in threading.enumerate()])
+                return ctx.Pool(*a, **k)  # type: ignore[arg-type]
+
+        return Recording()
+
+    monkeypatch.setattr(parallel.mp, "get_context", context)
+    code, out = _run(str(path), "--format", "jsonl", "--fail-on", "never", "--jobs", "2")
+    assert code == 0 and out.count("\n") == 40
+    assert alive_at_fork
+    assert not any("claimscrub-plan" in name for names in alive_at_fork for name in names)
