@@ -12,7 +12,9 @@ runs both on the same files), which stays in charge whenever this one cannot be 
 * only when every field the applicable packs read is laid out from the scan
   (``engine.x12_columns.SUPPORTED``) and every rule runs in the kernel;
 * the scan itself refuses transaction sets and claims it does not fully understand, and a read
-  that stops (too much junk) makes the whole piece go through the object reader.
+  that stops (too much junk) makes the whole piece go through the object reader;
+* an unexpected exception here is logged by ``api.scrub_parallel`` (type and byte range only) and
+  the piece is read by the object reader.
 """
 
 from __future__ import annotations
