@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -279,7 +280,12 @@ def test_planning_thread_is_joined_before_workers_fork(
         return Recording()
 
     monkeypatch.setattr(parallel.mp, "get_context", context)
-    code, out = _run(str(path), "--format", "jsonl", "--fail-on", "never", "--jobs", "2")
+    # Were the bug back, the run would hang, not fail: end the test process after 120 s instead.
+    faulthandler.dump_traceback_later(120, exit=True)
+    try:
+        code, out = _run(str(path), "--format", "jsonl", "--fail-on", "never", "--jobs", "2")
+    finally:
+        faulthandler.cancel_dump_traceback_later()
     assert code == 0 and out.count("\n") == 40
     assert alive_at_fork
     assert not any("claimscrub-plan" in name for names in alive_at_fork for name in names)
