@@ -19,16 +19,14 @@ runs both on the same files), which stays in charge whenever this one cannot be 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from api._cleanjson import clean_lines
-from api.envelope import SUCCESS, claim_response, success_jsonl
+from api.envelope import SUCCESS, claim_response, success_jsonl, success_line
 from claims.model import Claim
 from claims.sources import SourceItem
 from claims.x12 import _colscan as cs
@@ -105,7 +103,7 @@ def fast_piece(
     kinds = bytearray()
     edits_of: list[list[Any]] = []
     if opts.fmt == "jsonl":
-        clean = _clean_jsonl(scan, data, [e for e in events if isinstance(e, int)])
+        clean = _clean_jsonl(scan, [e for e in events if isinstance(e, int)])
     else:
         clean = _clean_envelopes(scan, render)
     rest = iter(results)
@@ -133,71 +131,22 @@ def fast_piece(
     return texts, kinds, edits_of
 
 
-def _clean_jsonl(scan: PieceScan, data: bytes, rows: list[int]) -> Callable[[int], str]:
-    """The jsonl line of each skipped row: written in one compiled pass, else by Python."""
-    if not rows:
-        return _clean_lines(scan, data)
+def _clean_jsonl(scan: PieceScan, rows: list[int]) -> Callable[[int], str]:
+    """The jsonl line of each skipped row: written in one compiled pass, else ``success_line``."""
     clm = scan.clm[rows]
-    controls = np.full((scan.st.shape[0], 2), -1, dtype=np.int64)
-    for t, seg in enumerate(scan.st[:, cs.ST_SEG].tolist()):
-        lo, hi = int(scan.seg[seg, cs.SEG_LO]), int(scan.seg[seg, cs.SEG_HI])
-        esep = data[lo + 2 : lo + 3]
-        first = data.find(esep, lo + 3, hi)  # ST*837*<control>*...: ST02 sits between the
-        second = data.find(esep, first + 1, hi) if first >= 0 else -1  # 2nd and 3rd separators
-        if first >= 0:
-            controls[t] = (first + 1, second if second >= 0 else hi)
+    controls = np.asarray([scan.control_span(t) for t in range(scan.st.shape[0])], np.int64)
     spans = np.empty((len(rows), 6), dtype=np.int64)
-    spans[:, 0:2] = controls[clm[:, cs.C_ST]]
+    spans[:, 0:2] = controls.reshape(-1, 2)[clm[:, cs.C_ST]]
     spans[:, 2:4] = clm[:, cs.CS_PCN : cs.CS_PCN + 2]
     spans[:, 4:6] = scan.hl[clm[:, cs.C_S]][:, cs.HL_C : cs.HL_C + 2]
-    lines = clean_lines(scan.buf, spans)
-    slow = _clean_lines(scan, data)
-    by_row = dict(zip(rows, lines, strict=True))
+    by_row = dict(zip(rows, clean_lines(scan.buf, spans), strict=True))
 
     def line(row: int) -> str:
         got = by_row[row]
-        return got if got is not None else slow(row)
-
-    return line
-
-
-def _clean_lines(scan: PieceScan, data: bytes) -> Callable[[int], str]:
-    """The SUCCESS line of a skipped claim row, from its scanned control numbers and payer.
-
-    The same text as ``success_jsonl`` of the claim the reader would build: values are quoted
-    with ``json.dumps`` unless they hold nothing it would escape (then quotes are enough).
-    """
-    quoted: dict[tuple[int, int], str] = {}  # control numbers and payers repeat: once each
-    clm = scan.clm.tolist()
-    hl = scan.hl
-
-    def quote(lo: int, hi: int) -> str:
-        text = data[lo:hi].decode("ascii") if 0 <= lo < hi else ""
-        return f'"{text}"' if _PLAIN(text) else json.dumps(text)
-
-    def control(st: int) -> str:
-        seg = int(scan.st[st, cs.ST_SEG])
-        lo, hi = int(scan.seg[seg, cs.SEG_LO]), int(scan.seg[seg, cs.SEG_HI])
-        els = [*data[lo:hi].decode("ascii").split(chr(data[lo + 2])), "", "", ""]
-        return json.dumps(els[2])
-
-    def line(row: int) -> str:
-        c = clm[row]
-        key = (-1, c[cs.C_ST])
-        ctl = quoted.get(key)
-        if ctl is None:
-            ctl = quoted[key] = control(c[cs.C_ST])
-        sub = c[cs.C_S]
-        key = (-2, sub)
-        payer = quoted.get(key)
-        if payer is None:
-            payer = quoted[key] = quote(int(hl[sub, cs.HL_C]), int(hl[sub, cs.HL_C + 1]))
-        pcn = quote(c[cs.CS_PCN], c[cs.CS_PCN + 1])
-        return (
-            f'{{"status":"{SUCCESS}","controlNumber":{ctl},'
-            f'"claimReference":{{"patientControlNumber":{pcn},'
-            f'"claimType":"PROF","payerID":{payer}}},"errors":[]}}\n'
-        )
+        if got is not None:
+            return got
+        control, pcn, payer = scan.clean_values(row)  # a value json.dumps must escape
+        return success_line(control, pcn, "PROF", payer)
 
     return line
 
@@ -206,29 +155,12 @@ def _clean_envelopes(
     scan: PieceScan, render: Callable[[dict[str, Any]], str]
 ) -> Callable[[int], str]:
     """A skipped claim row's envelope in any output format: ``claim_response(claim, [])``."""
-    text = scan.text
 
     def envelope(row: int) -> str:
-        c = scan.clm[row]
-        seg = int(scan.st[int(c[cs.C_ST]), cs.ST_SEG])
-        lo, hi = int(scan.seg[seg, cs.SEG_LO]), int(scan.seg[seg, cs.SEG_HI])
-        control = [*text(lo, hi).split(chr(scan.buf[lo + 2])), "", "", ""][2]
-        sub = scan.hl[int(c[cs.C_S])]
+        control, pcn, payer = scan.clean_values(row)
+        reference = {"patientControlNumber": pcn, "claimType": "PROF", "payerID": payer}
         return render(
-            {
-                "status": SUCCESS,
-                "controlNumber": control,
-                "claimReference": {
-                    "patientControlNumber": text(int(c[cs.CS_PCN]), int(c[cs.CS_PCN + 1])),
-                    "claimType": "PROF",
-                    "payerID": text(int(sub[cs.HL_C]), int(sub[cs.HL_C + 1])),
-                },
-                "errors": [],
-            }
+            {"status": SUCCESS, "controlNumber": control, "claimReference": reference, "errors": []}
         )
 
     return envelope
-
-
-#: Text json.dumps leaves as it is (printable ASCII but the quote and the backslash).
-_PLAIN: Final = re.compile(r"[ !#-\[\]-~]*").fullmatch

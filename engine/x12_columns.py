@@ -173,11 +173,8 @@ class _Layout:
 
     def control_numbers(self) -> I64:
         scan = self.scan
-        ids = []
-        for st_seg in scan.st[:, cs.ST_SEG].tolist():
-            lo, hi = scan.seg[st_seg, cs.SEG_LO], scan.seg[st_seg, cs.SEG_HI]
-            els = [*scan.text(int(lo), int(hi)).split(chr(scan.buf[lo + 2])), "", "", ""]
-            ids.append(self.interner.intern(els[2]) if els[2] else MISS)
+        spans = [scan.control_span(t) for t in range(scan.st.shape[0])]
+        ids = [self.interner.intern(scan.text(lo, hi)) if hi > lo else MISS for lo, hi in spans]
         return np.asarray(ids, dtype=np.int64)[self.clm[:, cs.C_ST]]
 
     def age(self) -> I64:

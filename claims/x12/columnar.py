@@ -61,12 +61,35 @@ class PieceScan:
     auths: I64
     dx: I64
     usable: BoolArr
+    esep: int
 
     def text(self, lo: int, hi: int) -> str:
         """The text of a span (empty when ``lo`` is -1); scanned spans are ASCII."""
         if lo < 0 or hi <= lo:
             return ""
         return self.buf[lo:hi].tobytes().decode("ascii")
+
+    def control_span(self, t: int) -> tuple[int, int]:
+        """The span of ST02 of transaction set ``t`` (the reader's ``st_ctrl``); (-1, -1): none."""
+        seg = int(self.st[t, cs.ST_SEG])
+        lo, hi = int(self.seg[seg, cs.SEG_LO]), int(self.seg[seg, cs.SEG_HI])
+        data = self.buf[lo:hi].tobytes()
+        first = data.find(bytes((self.esep,)))  # after ST; ST02 follows the one after ST01
+        second = data.find(bytes((self.esep,)), first + 1) if first >= 0 else -1
+        if second < 0:
+            return -1, -1
+        third = data.find(bytes((self.esep,)), second + 1)
+        return lo + second + 1, lo + (third if third >= 0 else len(data))
+
+    def clean_values(self, row: int) -> tuple[str, str, str]:
+        """(control number, patient control number, payer id) of claim row ``row``."""
+        c = self.clm[row]
+        sub = self.hl[int(c[cs.C_S])]
+        return (
+            self.text(*self.control_span(int(c[cs.C_ST]))),
+            self.text(int(c[cs.CS_PCN]), int(c[cs.CS_PCN + 1])),
+            self.text(int(sub[cs.HL_C]), int(sub[cs.HL_C + 1])),
+        )
 
 
 def _delimiter(text: str) -> int | None:
@@ -103,7 +126,7 @@ def scan_piece(data: bytes, piece: Piece) -> PieceScan | None:
     usable = (clm[:, cs.C_OK] == 1) & st_ok[clm[:, cs.C_ST]] if k_clm else np.zeros(0, np.bool_)
     return PieceScan(
         buf, seg, st, hl, clm, line[:k_line], mods[:k_mod], ptrs[:k_ptr], auths[:k_auth],
-        dx[:k_dx], usable,
+        dx[:k_dx], usable, esep,
     )  # fmt: skip
 
 

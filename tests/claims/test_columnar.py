@@ -77,11 +77,9 @@ def _column(batch: ClaimBatch, fid: int) -> tuple[np.ndarray, ...]:  # type: ign
 
 def _key(scan: PieceScan, row: int) -> tuple[str, int]:
     """(transaction set control number, CLM segment number): a claim's source in the reader."""
-    st_seg = int(scan.st[int(scan.clm[row, cs.C_ST]), cs.ST_SEG])
-    lo, hi = int(scan.seg[st_seg, cs.SEG_LO]), int(scan.seg[st_seg, cs.SEG_HI])
-    els = [*scan.text(lo, hi).split(chr(scan.buf[lo + 2])), "", "", ""]
+    control = scan.text(*scan.control_span(int(scan.clm[row, cs.C_ST])))
     clm_seg = int(scan.clm[row, cs.C_LO])
-    return els[2], int(scan.seg[clm_seg, cs.SEG_BEFORE]) + 1
+    return control, int(scan.seg[clm_seg, cs.SEG_BEFORE]) + 1
 
 
 def _check_piece(path: Path, piece: Piece, seed: int) -> int:
