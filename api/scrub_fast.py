@@ -31,9 +31,12 @@ from claims.model import Claim
 from claims.sources import SourceItem
 from claims.x12 import _colscan as cs
 from claims.x12.columnar import PieceScan, read_sparse, scan_piece
+from claims.x12.errors import X12Error
+from claims.x12.scanclaims import scan_claim, scan_claims
 from claims.x12.split import Piece, PieceReader, piece_bytes
+from engine.evaluate import need_objects
 from engine.scrubber import Scrubber
-from engine.x12_columns import scan_batch, supports
+from engine.x12_columns import SUPPORTED, scan_batch, supports
 
 if TYPE_CHECKING:  # scrub_parallel imports this module
     from api.scrub_parallel import Options
@@ -68,20 +71,28 @@ def fast_piece(
     rows = np.flatnonzero(scan.usable)
     needed = ~scan.usable
     done = None
+    scanned: dict[int, int] = {}  # flagged row -> position, edits built from the scanned claim
     if rows.shape[0]:
         batch = scan_batch(scan, rows, fields, scrubber.interner)
         flagged, done = scrubber.flag(
             batch, packs=opts.packs, as_of=opts.as_of, processing_date=opts.processing_date
         )
-        needed[rows[flagged]] = True
+        objects_for = flagged.copy() if opts.explain else flagged & need_objects(done, SUPPORTED)
+        needed[rows[objects_for]] = True
+        lazy = np.flatnonzero(flagged & ~objects_for)
+        scanned = dict(zip(rows[lazy].tolist(), lazy.tolist(), strict=True))
     name = str(path)
     events = read_sparse(PieceReader(name, piece), piece, data, scan, needed)
     if events is None:
         return None
     # Claims of usable rows were flagged by the kernel pass: only their edits are built (with the
-    # pass's rows).  Any other claim (a row the scan did not accept) is scrubbed from scratch.
+    # pass's rows), from the reader's claim or, where the edits read only scanned fields, from
+    # the lazily scanned claim.  Any other claim (a row the scan did not accept) is scrubbed
+    # from scratch.
     position = {int(r): k for k, r in enumerate(rows.tolist())}
-    objects: dict[int, Claim] = {}
+    shared = scan_claims(scan)
+    first = batch.first_date.tolist() if scanned else []
+    objects: dict[int, Claim] = {k: scan_claim(shared, r, first[k]) for r, k in scanned.items()}
     others: list[Claim] = []
     for e in events:
         if isinstance(e, int):
@@ -93,7 +104,7 @@ def fast_piece(
             objects[position[owner]] = claim
         else:
             others.append(claim)
-    if done is not None and len(objects) != int(np.count_nonzero(needed[rows])):
+    if done is not None and len(objects) != int(np.count_nonzero(flagged)):
         return None  # a flagged row gave no claim: cannot happen; the object path decides
     by_position = (
         scrubber.flagged_edits(done, objects, explain=opts.explain) if done and objects else {}
@@ -102,18 +113,21 @@ def fast_piece(
     texts: list[str] = []
     kinds = bytearray()
     edits_of: list[list[Any]] = []
-    if opts.fmt == "jsonl":
-        clean = _clean_jsonl(scan, [e for e in events if isinstance(e, int)])
-    else:
-        clean = _clean_envelopes(scan, render)
+    skipped = [e for e in events if isinstance(e, int) and e not in scanned]
+    jsonl = opts.fmt == "jsonl"
+    clean = _clean_jsonl(scan, skipped) if jsonl else _clean_envelopes(scan, render)
     rest = iter(results)
     for e in events:
+        item: Claim | X12Error
         if isinstance(e, int):
-            texts.append(clean(e))
-            kinds.append(1)
-            edits_of.append([])
-            continue
-        owner, item = e
+            if e not in scanned:
+                texts.append(clean(e))
+                kinds.append(1)
+                edits_of.append([])
+                continue
+            owner, item = e, objects[scanned[e]]
+        else:
+            owner, item = e
         if isinstance(item, Claim):
             if owner >= 0 and scan.usable[owner]:
                 edits = by_position[position[owner]]

@@ -37,7 +37,14 @@ from engine.reference import (
 )
 from engine.values import MISS, date_to_days, window_contains
 
-__all__ = ["KernelPass", "evaluate", "finding_rows", "findings", "flag_claims"]
+__all__ = [
+    "KernelPass",
+    "evaluate",
+    "finding_rows",
+    "findings",
+    "flag_claims",
+    "need_objects",
+]
 
 
 def _batch_arrays(batch: ClaimBatch) -> tuple[np.ndarray, ...]:  # type: ignore[type-arg,unused-ignore]
@@ -202,6 +209,32 @@ def flag_claims(
         parts.append(part)
     done = KernelPass(tuple(packs), batch, as_of, processing_date, tuple(parts))
     return flagged, done
+
+
+def need_objects(done: KernelPass, provided: frozenset[str]) -> npt.NDArray[np.bool_]:
+    """Claims of ``done``'s batch whose edits need complete claim objects.
+
+    Why: a caller that has claims providing only the fields ``provided`` (lazily scanned claims,
+    ``claims.x12.scanclaims``) can build the edits of every other flagged claim from those.  A
+    claim needs a complete object when the reference evaluator must run on it (the kernel could
+    not finish it, or a value of it was not laid out exactly) or when one of its kernel findings
+    is a rule branch whose edit reads a field outside ``provided`` (``EditTemplate.reads``).
+    """
+    batch = done.batch
+    need = batch.inexact.copy()
+    for pack, (rows, redo, _) in zip(done.packs, done.parts, strict=True):
+        need |= redo != 0
+        if rows.shape[0] == 0:
+            continue
+        templates = _templates(pack.data)
+        pairs, where = np.unique(rows[:, 1:3], axis=0, return_inverse=True)
+        bad = np.array(
+            [not templates.template(r, b).reads <= provided for r, b in pairs.tolist()],
+            dtype=np.bool_,
+        )
+        if bad.any():
+            need[rows[bad[where.reshape(-1)], 0]] = True
+    return need
 
 
 def _kernel_rows(

@@ -24,6 +24,8 @@ from dsl.ir import (
     Aggregate,
     And,
     Branch,
+    BuiltinId,
+    Call,
     Compare,
     Const,
     ElementRef,
@@ -44,6 +46,7 @@ from engine.edits import Edit, edit_location, optum_path, span_text
 from engine.pack import PackData
 from engine.reference import (
     Finding,
+    _children,
     _cmp,
     _Env,
     _first_subject_field,
@@ -319,6 +322,24 @@ def _compile_aggregate(pack: PackData, e: Aggregate) -> Compiled:
     return aggregate
 
 
+def _fields_read(pack: PackData, e: Expr, out: set[str]) -> None:
+    """Add the names of the claim fields evaluating ``e`` reads.
+
+    ``value_amount(..)`` reads ``claim.value_codes`` (its implementation walks them).
+    """
+    if isinstance(e, FieldRef):
+        out.add(pack.rules.fields[e.field].name)
+    elif isinstance(e, Call) and e.builtin is BuiltinId.VALUE_AMOUNT:
+        out.add("claim.value_codes")
+    for child in _children(e):
+        _fields_read(pack, child, out)
+
+
+#: What building any edit reads besides its holes: the subject line or diagnosis (through the
+#: claim's sources), and the date a generic hole is evaluated on (``claim_date``).
+_ALWAYS_READ = frozenset({"claim.lines", "claim.diagnoses", "claim.first_service_date"})
+
+
 class EditTemplate:
     """One rule branch compiled for materialising edits."""
 
@@ -333,6 +354,7 @@ class EditTemplate:
         "path",
         "path_other",
         "phi",
+        "reads",
         "rule",
         "rule_id",
         "scope",
@@ -360,6 +382,16 @@ class EditTemplate:
         self.path: Callable[[Claim, int, int], str] | str = "claimInformation"
         self.value: Hole | None = None
         self.phi = True
+        reads = set(_ALWAYS_READ)
+        for part in branch.message.parts:
+            if not isinstance(part, str):
+                _fields_read(pack, part, reads)
+        if ref is not None:
+            _fields_read(pack, ref, reads)
+        #: Names of the claim fields an edit of this branch reads (message, value, path): a
+        #: claim that provides only some fields (``claims.x12.scanclaims``) can be given to
+        #: :meth:`edit` when it provides these.  Explanations read more (the conditions).
+        self.reads = frozenset(reads)
         if ref is not None:
             info = pack.rules.fields[ref.field]
             self.path = _path(info)

@@ -24,8 +24,9 @@ when the element was never given):
   birth days)``: billing A = NM1*85 NPI; subscriber A = SBR01, B = SBR09, C = payer id (NM1*PR
   NM109), D = sex, birth = DMG02; patient D = sex, birth = DMG02, A = PAT01;
 * claims ``clm[c] = (first segment, end segment, ok, st, billing hl, subscriber hl, patient hl,
-  line start, dx start, spans CS_*, numbers CN_*)``;
-* lines ``line[l] = (spans LS_*, numbers LN_*, modifier start, pointer start, auth start)``;
+  line start, dx start, spans CS_*, numbers CN_*, CLM02 span)``;
+* lines ``line[l] = (spans LS_*, numbers LN_*, modifier start, pointer start, auth start,
+  SV102 span, SV104 span, SV1 segment)``;
   modifiers and prior authorisations are spans, pointers whole numbers;
 * diagnoses ``dx[d] = (code span, POA span, role, icd9)``.
 """
@@ -63,12 +64,14 @@ HL_WIDTH: Final = 13
 C_LO, C_HI, C_OK, C_ST, C_B, C_S, C_P, C_LINE, C_DX = range(9)
 CS_PCN, CS_FAC, CS_FREQ, CS_DELAY, CS_AUTH, CS_REFERRAL, CS_ORIG = 9, 11, 13, 15, 17, 19, 21
 CN_TOTAL, CN_ONSET, CN_FROM, CN_TO, CN_ADMIT, CN_DISCHARGE = range(23, 29)
-CLM_WIDTH: Final = 29
+CS_TOTAL = 29  # the CLM02 text, for values shown as written (``claims.x12.scanclaims``)
+CLM_WIDTH: Final = 31
 # line
 LS_CODE, LS_QUAL, LS_UNIT_TYPE, LS_POS, LS_DESC = 0, 2, 4, 6, 8
 LN_NUMBER, LN_CHARGE, LN_UNITS, LN_DATE, LN_DATE_END, LN_EMERGENCY = range(10, 16)
 L_MOD, L_PTR, L_AUTH = 16, 17, 18
-LINE_WIDTH: Final = 19
+LS_CHARGE, LS_UNITS, L_SEG = 19, 21, 23  # SV102 / SV104 texts, the SV1 segment's index
+LINE_WIDTH: Final = 24
 # dx
 DX_CODE, DX_POA, DX_ROLE, DX_ICD9 = 0, 2, 4, 5
 DX_WIDTH: Final = 6
@@ -651,7 +654,7 @@ def walk(
             n_clm += 1
             for j in range(CLM_WIDTH):
                 clm_t[c, j] = -1
-            for j in range(CN_TOTAL, CLM_WIDTH):
+            for j in range(CN_TOTAL, CN_DISCHARGE + 1):
                 clm_t[c, j] = MISS
             clm_t[c, C_LO] = k
             clm_t[c, C_ST] = t
@@ -679,6 +682,8 @@ def walk(
             if total == MISS:
                 c_ok = False
             clm_t[c, CN_TOTAL] = total
+            clm_t[c, CS_TOTAL] = a2
+            clm_t[c, CS_TOTAL + 1] = b2
             a5, b5 = _el(es, ee, n, 5)
             if a5 < 0:
                 a5 = b5 = hi
@@ -840,6 +845,11 @@ def walk(
                 c_ok = False
             line_t[ln, LN_CHARGE] = charge
             line_t[ln, LN_UNITS] = units
+            line_t[ln, LS_CHARGE] = a2
+            line_t[ln, LS_CHARGE + 1] = b2
+            line_t[ln, LS_UNITS] = a4
+            line_t[ln, LS_UNITS + 1] = b4
+            line_t[ln, L_SEG] = k
             a3, b3 = _el(es, ee, n, 3)
             line_t[ln, LS_UNIT_TYPE] = a3 if a3 >= 0 else hi
             line_t[ln, LS_UNIT_TYPE + 1] = b3 if a3 >= 0 else hi
@@ -933,7 +943,9 @@ def walk(
             if a2 < 0:
                 a2 = b2 = hi
             if area == _LINE:
-                if _eq(buf, a1, b1, b"G1") and b2 > a2:
+                if _eq(buf, a1, b1, b"G1"):
+                    if b2 <= a2:  # the reader keeps an empty one; the columns drop it
+                        c_ok = False
                     auths[n_auth, 0] = a2
                     auths[n_auth, 1] = b2
                     n_auth += 1

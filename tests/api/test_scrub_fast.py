@@ -205,3 +205,33 @@ def test_compiled_clean_lines_are_success_jsonl(rows: list[tuple[str, str, str]]
         else:  # left to Python only for a byte outside printable ASCII, a quote or a backslash
             plain = all(32 <= ord(c) <= 126 and c not in '"\\' for c in control + pcn + payer)
             assert not plain
+
+
+def test_edits_from_scanned_claims(
+    tmp_path: Path, scrubber: Scrubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flagged claims' edits come from lazily scanned claims, and equal the reader's claims'.
+
+    Run once as shipped (the bundled packs' edits read only scanned fields, so flagged claims are
+    never read as objects) and once with every flagged claim sent to the object reader.
+    """
+    import api.scrub_fast as fast
+
+    path = tmp_path / "gen.837"
+    path.write_bytes(_x12(60))
+    made: list[int] = []
+    real_scan_claim = fast.scan_claim
+
+    def counting(*args: Any) -> Claim:
+        made.append(1)
+        return real_scan_claim(*args)
+
+    monkeypatch.setattr(fast, "scan_claim", counting)
+    _both(path, scrubber, _opts())
+    assert made
+    made.clear()
+    monkeypatch.setattr(
+        fast, "need_objects", lambda done, provided: np.ones(done.batch.n_claims, np.bool_)
+    )
+    _both(path, scrubber, _opts())
+    assert not made
