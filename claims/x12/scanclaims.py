@@ -254,13 +254,12 @@ class _ScanBilling(Provider):
 class _ScanClaim(Claim):
     """A scanned 837P claim; ``_v`` is its row of the claim table, ``_next`` the next row."""
 
-    __slots__ = ("_dx", "_first", "_lines", "_next", "_p", "_v")
+    __slots__ = ("_first", "_lines", "_next", "_p", "_v")
     _p: _Piece
     _v: list[int]
     _next: list[int] | None
     _first: date | None
     _lines: tuple[ServiceLine, ...] | None
-    _dx: tuple[Diagnosis, ...] | None
 
     def __init__(self, piece: _Piece, v: list[int], nxt: list[int] | None, first: int) -> None:
         setattr_ = object.__setattr__
@@ -269,12 +268,14 @@ class _ScanClaim(Claim):
         setattr_(self, "_v", v)
         setattr_(self, "_next", nxt)
         setattr_(self, "_lines", None)
-        setattr_(self, "_dx", None)
-        # What every envelope shows goes into the model's own slots, read at slot speed.
+        # What every envelope shows, and the diagnoses (two thirds of the edits are about one),
+        # go into the model's own slots, read at slot speed.
         setattr_(self, "kind", ClaimKind.PROFESSIONAL)
         setattr_(self, "control_number", piece.control(v[cs.C_ST]))
         setattr_(self, "patient_control_number", piece.text(v[cs.CS_PCN], v[cs.CS_PCN + 1]))
         setattr_(self, "payer", piece.payer(v[cs.C_S]))
+        n_dx, rows = self._children(cs.C_DX, piece.scan.dx)
+        setattr_(self, "diagnoses", tuple(_ScanDiagnosis(piece, r) for r in rows[:n_dx]))
 
     def _span(self, col: int) -> str:
         v = self._v
@@ -287,11 +288,11 @@ class _ScanClaim(Claim):
         hl = self._hl(which)
         return self._p.text(hl[col], hl[col + 1])
 
-    def _children(self, col: int, table: _Table) -> tuple[_Table, list[list[int]]]:
-        """(the claim's rows of ``table``, those rows and the next one as lists)."""
+    def _children(self, col: int, table: _Table) -> tuple[int, list[list[int]]]:
+        """(how many rows of ``table`` are the claim's, those rows and the next one as lists)."""
         nxt = self._next
         lo, hi = self._v[col], table.shape[0] if nxt is None else nxt[col]
-        return table[lo:hi], table[lo : hi + 1].tolist()
+        return hi - lo, table[lo : hi + 1].tolist()
 
     total_charge = _amount(cs.CS_TOTAL)
     facility_code = _text(cs.CS_FAC)
@@ -331,23 +332,12 @@ class _ScanClaim(Claim):
         got: tuple[ServiceLine, ...] | None = self._lines
         if got is None:
             p, control = self._p, self.control_number
-            own, rows = self._children(cs.C_LINE, p.scan.line)
-            n = own.shape[0]
+            n, rows = self._children(cs.C_LINE, p.scan.line)
             got = tuple(
                 _ScanLine(p, rows[i], rows[i + 1] if i + 1 < len(rows) else None, control)
                 for i in range(n)
             )
             object.__setattr__(self, "_lines", got)
-        return got
-
-    @property
-    def diagnoses(self) -> tuple[Diagnosis, ...]:
-        got: tuple[Diagnosis, ...] | None = self._dx
-        if got is None:
-            p = self._p
-            own, rows = self._children(cs.C_DX, p.scan.dx)
-            got = tuple(_ScanDiagnosis(p, rows[i]) for i in range(own.shape[0]))
-            object.__setattr__(self, "_dx", got)
         return got
 
     @property
