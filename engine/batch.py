@@ -71,6 +71,18 @@ class Interner:
     def __len__(self) -> int:
         return len(self._strings)
 
+    def __getstate__(self) -> dict[str, object]:
+        """State for pickling (``engine.packcache``): everything but the lock."""
+        return {"strings": self._strings, "bytes": self._bytes, "off": self._off}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        strings = cast("list[str]", state["strings"])
+        self._strings = strings
+        self._ids = dict(zip(strings, range(len(strings)), strict=True))
+        self._bytes = cast("U8", state["bytes"])
+        self._off = cast("I64", state["off"])
+        self._lock = threading.Lock()
+
     def intern(self, s: str) -> int:
         """The id of ``s``, assigning the next id on first sight."""
         got = self._ids.get(s)

@@ -35,11 +35,18 @@ class Scrubber:
     """
 
     def __init__(self, packs: Sequence[PackData | CompiledRules], *, warm: bool = True) -> None:
-        self.interner = Interner()
+        interner = Interner()
         data = [p if isinstance(p, PackData) else PackData.load(p) for p in packs]
-        self.packs: dict[str, CompiledPack] = {}
+        compiled: dict[str, CompiledPack] = {}
         for d in data:
-            self.packs[d.name] = compile_pack(d, self.interner)
+            compiled[d.name] = compile_pack(d, interner)
+        self._setup(interner, compiled, warm=warm)
+
+    def _setup(
+        self, interner: Interner, packs: dict[str, CompiledPack], *, warm: bool = True
+    ) -> None:
+        self.interner = interner
+        self.packs: dict[str, CompiledPack] = packs
         self._fields = {f.id: f for p in self.packs.values() for f in p.fields_needed}
         self._by_kinds: dict[
             tuple[frozenset[str], tuple[str, ...]], tuple[list[CompiledPack], list[FieldInfo]]
@@ -48,15 +55,33 @@ class Scrubber:
             self._warm()
 
     @classmethod
-    def from_directories(cls, paths: Sequence[Path | str]) -> Scrubber:
-        """Compile each pack directory with ``dsl.compile.compile_pack`` and load its tables."""
-        from dsl import compile as dsl_compile  # imported late: dsl.compile may not exist yet
+    def from_directories(cls, paths: Sequence[Path | str], *, cache: bool = True) -> Scrubber:
+        """Compile each pack directory with ``dsl.compile.compile_pack`` and load its tables.
 
-        loaded = []
-        for p in paths:
-            rules = dsl_compile.compile_pack(Path(p))  # type: ignore[attr-defined,unused-ignore]
-            loaded.append(PackData.load(rules, Path(p)))
-        return cls(loaded)
+        The compiled packs are kept on disk (``engine.packcache``), keyed by the content of the
+        pack directories, the reference data and the code: a later start with the same inputs
+        loads them instead of compiling (and does not import the compiler at all).  ``cache``
+        False skips the cache, for directories no later start will see again (store versions
+        exported to a temporary directory: the directory's path is part of the key).
+        """
+        from engine import packcache
+
+        dirs = [Path(p) for p in paths]
+        key = packcache.cache_key(dirs) if cache else None
+        got = packcache.read(key) if key is not None else None
+        if got is not None:
+            made = cls.__new__(cls)
+            made._setup(*got)
+            return made
+        from dsl import compile as dsl_compile  # imported here: the compiler is only needed now
+
+        loaded = [PackData.load(dsl_compile.compile_pack(p), p) for p in dirs]
+        made = cls(loaded, warm=False)
+        if key is not None:
+            # before warming: kept as compiled, not with the warm-up claim's strings interned
+            packcache.write(key, made.interner, made.packs)
+        made._warm()
+        return made
 
     def packs_for_kinds(
         self, kinds: frozenset[str], packs: Sequence[str] | None = None

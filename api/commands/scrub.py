@@ -259,10 +259,10 @@ class _Writer:
         self.out.flush()
 
 
-def _build_scrubber(dirs: tuple[Path, ...], data_dir: Path | None) -> Scrubber:
+def _build_scrubber(dirs: tuple[Path, ...], data_dir: Path | None, cache: bool) -> Scrubber:
     """The scrubber of a worker process started with ``spawn`` (``fork`` inherits the parent's)."""
     with _data_dir(data_dir):
-        return Scrubber.from_directories(list(dirs))
+        return Scrubber.from_directories(list(dirs), cache=cache)
 
 
 @contextlib.contextmanager
@@ -443,7 +443,8 @@ def scrub_command(
     with PackRefs(database) as refs, _data_dir(data_dir):
         try:
             dirs = _pack_dirs(refs, database, environment, requested, packs_dirs)
-            scrubber = Scrubber.from_directories(dirs)
+            # store versions are exported to a new temporary directory each run: not cached
+            scrubber = Scrubber.from_directories(dirs, cache=database is None)
         except PackRefError as exc:
             raise click.UsageError(str(exc)) from None
         except CompileError as exc:
@@ -480,7 +481,7 @@ def scrub_command(
     try:
         if piecewise:
             opts = Options(selected, as_of_date, explain, evaluator, processed, CHUNK, fmt)
-            build = functools.partial(_build_scrubber, tuple(dirs), data_dir)
+            build = functools.partial(_build_scrubber, tuple(dirs), data_dir, database is None)
 
             def show(n: int) -> None:
                 if progress:

@@ -1,0 +1,277 @@
+"""On-disk cache of compiled packs: a warm start skips parsing, loading and compiling the packs.
+
+Why: before the first claim is scrubbed, every process start (the CLI, each spawned worker, each
+API worker) parsed the rule text of every pack (which imports the Lark parser and the compiler
+passes), loaded its tables and ICD-10-CM releases, and lowered each pack to kernel arrays:
+0.5-1 s of a ~2 s start with the bundled packs.  The result of all that, the shared
+:class:`~engine.batch.Interner` and the :class:`~engine.compiled.CompiledPack` of every pack, is
+kept here as one pickle (one, so the interner and the code sets that the packs share stay shared),
+and loaded again in ~0.1 s.
+
+The key is a digest of everything the compiled packs are made from:
+
+* the code that makes them: the source of every module of ``dsl`` and ``engine`` (and of
+  ``claims.model``), the Python and NumPy versions, and this module's format tag;
+* each pack directory as given (its path is in the rules' source spans) and the content of every
+  file in it;
+* the data directory (``CLAIMSCRUB_DATA_DIR``): its files and those of its per-pack
+  subdirectories, which can replace a pack's tables or add ICD-10-CM releases;
+* the ICD-10-CM code lists: the bundled releases and the ``simple-icd-10-cm`` package's list.
+
+Files are keyed by content, except those of at least ``engine.tables.CACHE_MIN_BYTES`` (a
+quarterly CMS file runs to 100+ MB, hashing it would cost more than the cache saves): these by
+path, size and modification time, as the table cache keys them.
+
+Conventions are the table cache's (``engine.tables``): the directory is
+``engine.tables.cache_dir()`` (``CLAIMSCRUB_CACHE_DIR``; ``off`` disables), here its ``packs``
+subdirectory.  Any error reading an entry (missing, truncated, foreign, from another version) is a
+miss; any error writing one is ignored.  Entries are written to a temporary file and renamed into
+place, so concurrent writers and readers never see a partial entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copyreg
+import functools
+import gc
+import hashlib
+import io
+import os
+import pickle
+import sys
+import threading
+from collections.abc import (
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from engine.batch import Interner
+    from engine.compiled import CompiledPack
+
+__all__ = ["cache_key", "read", "write"]
+
+_FORMAT: Final = b"claimscrub-compiled-packs-1\n"
+KEEP: Final = 4  # entries kept (each holds every pack of a set: tens of MB with CMS tables)
+
+# Sources the compiled packs depend on, relative to the repository root.
+_CODE_DIRS: Final = ("dsl", "engine")
+_CODE_FILES: Final = ("claims/model.py",)
+_ROOT: Final = Path(__file__).resolve().parent.parent
+
+
+def _directory() -> Path | None:
+    from engine.tables import cache_dir
+
+    base = cache_dir()
+    return None if base is None else base / "packs"
+
+
+def _file_digest(h: Any, path: Path, label: str) -> None:
+    """Add ``path`` to ``h``: its content, or for a large file its size and modification time."""
+    from engine.tables import CACHE_MIN_BYTES
+
+    st = path.stat()
+    h.update(f"{label}\0{st.st_size}\0".encode())
+    if st.st_size >= CACHE_MIN_BYTES:
+        h.update(f"{path.resolve()}\0{st.st_mtime_ns}\0".encode())
+    else:
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def _tree(h: Any, root: Path, *, recursive: bool) -> None:
+    """Every file under ``root`` (sorted; bytecode caches skipped) into ``h``."""
+    if not root.is_dir():
+        h.update(b"-\0")
+        return
+    found = root.rglob("*") if recursive else root.iterdir()
+    for p in sorted(found):
+        if "__pycache__" in p.parts or not p.is_file():
+            continue
+        _file_digest(h, p, p.relative_to(root).as_posix())
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """The source of the code that makes compiled packs, and the versions their arrays rely on."""
+    import numpy as np
+
+    h = hashlib.sha256(_FORMAT)
+    h.update(f"{sys.version}\0{np.__version__}\0".encode())
+    for d in _CODE_DIRS:
+        for p in sorted((_ROOT / d).glob("*")):
+            if p.suffix in (".py", ".lark") and p.is_file():
+                _file_digest(h, p, f"{d}/{p.name}")
+    for f in _CODE_FILES:
+        _file_digest(h, _ROOT / f, f)
+    return h.digest()
+
+
+def cache_key(paths: Sequence[Path]) -> str | None:
+    """The entry name for compiling the packs in ``paths`` now (None: caching off or unsure).
+
+    Unsure means an input could not be read (a missing pack, an unset-able data directory): the
+    caller compiles, and reports the error the way it always does.
+    """
+    if _directory() is None:
+        return None
+    from engine.icd10cm import _BUNDLED_DIR
+    from engine.refdata import _package_data_dir, data_dir
+
+    try:
+        h = hashlib.sha256(_code_digest())
+        data = data_dir()
+        h.update(f"data\0{data.resolve() if data is not None else ''}\0".encode())
+        if data is not None:
+            _tree(h, data, recursive=False)
+        for p in paths:
+            h.update(f"pack\0{p}\0{p.resolve()}\0".encode())
+            _tree(h, p, recursive=True)
+            if data is not None:
+                h.update(b"pack data\0")
+                _tree(h, data / p.name, recursive=False)
+        h.update(b"icd bundled\0")
+        _tree(h, _BUNDLED_DIR, recursive=False)
+        h.update(b"icd package\0")
+        with contextlib.suppress(Exception):  # not installed: packs using ICD-10-CM will say so
+            for p in sorted(_package_data_dir().glob("code-list-*")):
+                _file_digest(h, p, p.name)
+    except (OSError, ValueError):
+        return None
+    return h.hexdigest()
+
+
+def _proxy(mapping: dict[str, bool]) -> Mapping[str, bool]:
+    """Rebuild a read-only mapping (``MappingProxyType`` itself cannot be pickled)."""
+    return MappingProxyType(mapping)
+
+
+class CodeMap(Mapping[str, bool]):
+    """A read-only code → flag map kept as one text and one byte string, made a dict on first use.
+
+    Why: each ICD-10-CM release in a pack is a map of ~98,000 codes.  Kernels never read it (they
+    read the interned id arrays of the compiled pack), only the reference evaluator and a
+    recompile do, yet unpickling it as a dict cost ~30 ms a release at every start.
+    """
+
+    __slots__ = ("_flags", "_keys", "_map")
+
+    def __init__(self, keys: str, flags: bytes) -> None:
+        self._keys, self._flags = keys, flags
+        self._map: dict[str, bool] | None = None
+
+    def _codes(self) -> dict[str, bool]:
+        m = self._map
+        if m is None:  # two threads may both build it: the same dict, the last one kept
+            m = self._map = dict(zip(self._keys.split("\n"), map(bool, self._flags), strict=True))
+        return m
+
+    def __getitem__(self, code: str) -> bool:
+        return self._codes()[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._codes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes())
+
+    def __len__(self) -> int:
+        return len(self._flags)
+
+    # get and the views answer from the dict (the Mapping defaults look up every code)
+    def get(self, code: str, default: Any = None) -> Any:
+        return self._codes().get(code, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._codes().keys()
+
+    def values(self) -> ValuesView[bool]:
+        return self._codes().values()
+
+    def items(self) -> ItemsView[str, bool]:
+        return self._codes().items()
+
+    def __reduce__(self) -> tuple[Any, tuple[str, bytes]]:
+        return CodeMap, (self._keys, self._flags)
+
+
+def _reduce_proxy(m: Mapping[str, bool]) -> tuple[Any, tuple[Any, ...]]:
+    codes = dict(m)
+    if len(codes) >= 1000 and all(
+        type(k) is str and "\n" not in k and type(v) is bool for k, v in codes.items()
+    ):
+        return CodeMap, ("\n".join(codes), bytes(map(int, codes.values())))
+    return _proxy, (codes,)
+
+
+def read(key: str) -> tuple[Interner, dict[str, CompiledPack]] | None:
+    """The interner and compiled packs kept under ``key``, or None (any problem is a miss)."""
+    from engine.batch import Interner
+    from engine.compiled import CompiledPack
+
+    directory = _directory()
+    if directory is None:
+        return None
+    enabled = gc.isenabled()
+    gc.disable()  # unpickling creates ~200,000 objects, none in cycles: no collections meanwhile
+    try:
+        with (directory / f"{key}.pickle").open("rb") as fh:
+            if fh.read(len(_FORMAT)) != _FORMAT or fh.read(len(key)).decode() != key:
+                return None
+            got = pickle.load(fh)
+    except Exception:  # missing, truncated, foreign or from other code: compile instead
+        return None
+    finally:
+        if enabled:
+            gc.enable()
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return None
+    interner, packs = got
+    if not isinstance(interner, Interner) or not isinstance(packs, dict):
+        return None
+    if not all(isinstance(p, CompiledPack) and p.interner is interner for p in packs.values()):
+        return None
+    return interner, packs
+
+
+def write(key: str, interner: Interner, packs: Mapping[str, CompiledPack]) -> None:
+    """Keep the compiled packs under ``key`` (best effort: an error leaves no entry behind)."""
+    directory = _directory()
+    if directory is None:
+        return
+    target = directory / f"{key}.pickle"
+    tmp = directory / f".{key}.{os.getpid()}.{threading.get_ident()}.{os.urandom(4).hex()}.tmp"
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_proxy}
+        pickler.dump((interner, dict(packs)))
+        with tmp.open("wb") as fh:
+            fh.write(_FORMAT + key.encode())
+            fh.write(buf.getbuffer())
+        os.replace(tmp, target)  # atomic: a concurrent reader sees the old entry or the new one
+        _prune(directory.glob("*.pickle"))
+    except Exception:  # unpicklable (a pack given objects from elsewhere), disk full, read-only
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _prune(entries: Iterable[Path]) -> None:
+    """Keep the KEEP most recently written entries."""
+    dated = []
+    for p in entries:
+        with contextlib.suppress(OSError):
+            dated.append((p.stat().st_mtime_ns, p))
+    for _, stale in sorted(dated)[:-KEEP]:
+        with contextlib.suppress(OSError):
+            stale.unlink(missing_ok=True)
