@@ -135,13 +135,16 @@ class _Layout:
         self.interner = interner
         keep = np.zeros(scan.clm.shape[0], dtype=np.bool_)
         keep[rows] = True
-        self.clm = scan.clm[rows]
         line_counts, line_mask = _owner_mask(scan.clm[:, cs.C_LINE], scan.line.shape[0], keep)
         dx_counts, dx_mask = _owner_mask(scan.clm[:, cs.C_DX], scan.dx.shape[0], keep)
         self.line_off = _offsets(line_counts)
         self.dx_off = _offsets(dx_counts)
-        self.line = scan.line[line_mask]
-        self.dx = scan.dx[dx_mask]
+        if rows.shape[0] == scan.clm.shape[0]:  # every claim usable (the common case): no copies
+            self.clm, self.line, self.dx = scan.clm, scan.line, scan.dx
+        else:
+            self.clm = scan.clm[rows]
+            self.line = scan.line[line_mask]
+            self.dx = scan.dx[dx_mask]
         self.line_mask = line_mask
         sub = self.clm[:, cs.C_S]
         pat = self.clm[:, cs.C_P]
