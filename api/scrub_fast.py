@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from api._cleanjson import clean_lines
-from api.envelope import SUCCESS, claim_response, success_jsonl, success_line
-from claims.model import Claim
+from api.envelope import SUCCESS, claim_response, edits_line, success_jsonl, success_line
+from claims.model import Claim, ClaimKind
 from claims.sources import SourceItem
 from claims.x12 import _colscan as cs
 from claims.x12.columnar import PieceScan, read_sparse, scan_piece
@@ -133,8 +133,19 @@ def fast_piece(
                 edits = by_position[position[owner]]
             else:
                 edits = next(rest)
-            if edits or opts.fmt != "jsonl":
+            if not jsonl or opts.explain:
                 texts.append(render(claim_response(item, edits, explain=opts.explain)))
+            elif edits:
+                kind = "PROF" if item.kind is ClaimKind.PROFESSIONAL else "INST"
+                texts.append(
+                    edits_line(
+                        item.control_number,
+                        item.patient_control_number,
+                        kind,
+                        item.payer.identifier,
+                        edits,
+                    )
+                )
             else:
                 texts.append(success_jsonl(item))
             kinds.append(1)
