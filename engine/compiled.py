@@ -633,6 +633,7 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> list[int]:
     Kind 3 is kind 1 that is also sufficient: the rule has one branch and its condition is the
     guard's ``field op constant`` and ``known`` (the conjunct the rule index checks, see
     :func:`_index`), so a task that passes the guard fires without running the interpreter.
+    Kind 4 (pair rules): ``line.f == other.f``, field a (:func:`_same_field_pair`).
     """
     fires = [br for br in rule.branches if br.fires]
     if len(fires) != 1:
@@ -660,6 +661,31 @@ def _pair_atom(em: _Emitter, rule: Rule) -> int:
     return id(atom)
 
 
+def _same_field_pair(em: _Emitter, atom: Expr) -> int | None:
+    """The field id of a pair rule's ``line.f == other.f`` (a line scalar), else None.
+
+    Guard kind 4: the pair lister lists only other lines whose column value equals the line's
+    (both present): interned ids, fixed-point numbers and day numbers are equal exactly when the
+    values are, and a comparison with a missing value is false.  The conjunct stays in the
+    program (the interpreter checks it again).
+    """
+    if not (
+        isinstance(atom, Compare)
+        and atom.op is CmpOp.EQ
+        and isinstance(atom.left, FieldRef)
+        and isinstance(atom.right, FieldRef)
+        and atom.left.field == atom.right.field
+        and {atom.left.slot, atom.right.slot} == {SLOT_ITEM, SLOT_OTHER}
+    ):
+        return None
+    info = em.pack.rules.fields[atom.left.field]
+    scalar = (*_STR_TYPES, ValueType.NUMBER, ValueType.MONEY, ValueType.DATE)
+    if info.root is not FieldRoot.LINE or info.type not in scalar:
+        return None
+    em.field(atom.left)
+    return info.id
+
+
 def _guard_atoms(
     em: _Emitter, cond: Expr, slots: tuple[int, ...], scope: Scope
 ) -> tuple[list[int], Expr | None]:
@@ -669,7 +695,10 @@ def _guard_atoms(
     for atom in _conjuncts(cond):
         got: tuple[int, list[int]] | None = None
         this: Expr | None = atom
-        if isinstance(atom, Compare) and any(
+        same = _same_field_pair(em, atom) if scope is Scope.LINE_PAIR else None
+        if same is not None:
+            got = (_GUARD_RANK[CmpOp.EQ], [4, same, 0, 0, 0, 0])
+        elif isinstance(atom, Compare) and any(
             _is_item_code(em.pack, x) for x in (atom.left, atom.right)
         ):
             continue  # the procedure-code index already checks it

@@ -28,7 +28,8 @@ Array groups (all int64 unless noted):
   pair_cand_off, pair_cand_rules, guards`` (``guards[6 r: 6 r + 6]``: rule ``r``'s necessary
   condition checked while listing its tasks, see :func:`engine.compiled._guard`; kind 2: the
   lister finds the pair's table row (filter, then the exact hash) and seeds the interpreter's
-  table memo with it; kind 3: also sufficient, the task fires without running the interpreter)
+  table memo with it; kind 3: also sufficient, the task fires without running the interpreter;
+  kind 4: a pair rule's ``line.f == other.f``, only other lines with an equal column value)
 
 Guards of kinds 1 and 3 are checked as intervals (:func:`guard_intervals`, once per call).
 
@@ -662,8 +663,14 @@ def run_pack(
                     continue
                 gb = 6 * r
                 if G[gb] != 2:
+                    # guard kind 4 (engine.compiled._same_field_pair): only the other lines whose
+                    # column value equals this line's, both present
+                    eq = fcol[G[gb + 1]] if G[gb] == 4 else -1
+                    xi = line_cols[eq, i] if eq >= 0 else 0
+                    if xi == MISS:
+                        continue
                     for j in range(l0, l1):
-                        if j != i:
+                        if j != i and (eq < 0 or line_cols[eq, j] == xi):
                             tasks[nt, 0] = r
                             tasks[nt, 1] = i
                             tasks[nt, 2] = j

@@ -112,3 +112,71 @@ def test_pair_guard_exact_and_phase_blocks(tmp_path: Path, monkeypatch: pytest.M
     # per claim: the pair rule's rows come last (the one-pass order)
     for a, b in zip(results[0][1], results[0][1][1:], strict=False):
         assert a[0] < b[0] or not (a[1] == 0 and b[1] != 0)
+
+
+def test_same_field_pair_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``line.f == other.f`` in a pair rule is listed by equal column values (guard kind 4).
+
+    Claims with repeated and missing procedure codes and dates; the twin (several phase blocks)
+    and the compiled kernel give the same rows, and the edits equal the reference evaluator's.
+    """
+    from datetime import date
+    from decimal import Decimal
+
+    from claims.model import Claim, ClaimKind, ServiceLine
+    from dsl.compile import compile_source
+
+    rules = """
+    pack same { version "1" }
+    rule S-1 "duplicate" { category custom severity error scope pair
+      when other.number < line.number and line.procedure_code == other.procedure_code
+        and line.service_date == other.service_date
+      message "line {line.number} repeats {other.number}" }
+    rule S-2 "same units" { category custom severity error scope pair
+      when line.units == other.units and line.procedure_code != other.procedure_code
+      message "units" }
+    rule S-3 "dates" { category custom severity error scope pair
+      when line.service_date == other.service_date message "d" }
+    """
+    pack = PackData.load(compile_source(rules, file="same.rules"))
+    codes = ("99213", "99213", "", "80053", "99213", "")
+    claims = []
+    for c in range(40):
+        lines = tuple(
+            ServiceLine(
+                j + 1,
+                Decimal(10),
+                Decimal(1 + (c + j) % 2),
+                codes[(c + j) % len(codes)],
+                service_date=None if (c + j) % 7 == 0 else date(2025, 1, 1 + (c * j) % 3),
+            )
+            for j in range(c % 6)
+        )
+        claims.append(
+            Claim(ClaimKind.PROFESSIONAL, "1", f"P{c}", Decimal(1), "11", "1", lines=lines)
+        )
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    guards = cp.X[8].reshape(-1, 6)
+    assert guards[0, 0] == 4 and guards[1, 0] == 4 and guards[2, 0] == 4
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    got = evaluate([cp], batch)
+    assert got == reference.evaluate([pack], claims)
+    assert {e.rule_id for e in got} == {"S-1", "S-2", "S-3"}
+    rows = finding_rows(cp, 0, batch)
+    listed = findings(cp, 0, batch)
+    assert rows.tolist() == [[f.claim, f.pack, f.rule, f.branch, f.item, f.other] for f in listed]
+    results = []
+    for fn, block in ((K.run_pack, None), (K.run_pack.py_func, 3)):
+        if block is not None:
+            monkeypatch.setattr(K, "PHASE_BLOCK", block)
+        work = tuple(np.zeros(cp.stack_size + 64, dtype=np.int64) for _ in range(4))
+        out = np.zeros((4000, 5), dtype=np.int64)
+        redo = np.zeros(batch.n_claims, dtype=np.int64)
+        active = np.ones(batch.n_claims, dtype=np.bool_)
+        n = fn(
+            cp.P, cp.X, active, batch.first_date, batch.line_code, _batch_arrays(batch),
+            interner.string_arrays(), cp.L, cp.T, cp.I, work, out, redo,
+        )  # fmt: skip
+        results.append(out[:n].tolist())
+    assert results[0] == results[1] and results[0]
