@@ -80,6 +80,24 @@ _SETS: Final = (ValueType.CODE_SET, ValueType.NUMBER_SET)
 _MIRROR: Final = {CmpOp.LT: CmpOp.GT, CmpOp.LE: CmpOp.GE, CmpOp.GT: CmpOp.LT, CmpOp.GE: CmpOp.LE}
 
 
+# instructions whose result is always 0 or 1 (an ``and`` / ``or`` ending on one needs no
+# OP_TRUTH; its jumps leave 0 or 1 too); OP_CALL of the boolean string built-ins as well
+_BOOLEAN_OPS: Final = frozenset(
+    (
+        K.OP_NOT,
+        K.OP_CMP,
+        K.OP_CMP_FC,
+        K.OP_INSET,
+        K.OP_CONTAINS,
+        K.OP_TABLE_HAS,
+        K.OP_PRESENT,
+        K.OP_PRESENT_COLL,
+        K.OP_AGG_ANY_IN,
+        K.OP_TRUTH,
+    )
+)
+
+
 class _Unsupported(Exception):
     """The kernel cannot evaluate this construct; the rule falls back to the reference."""
 
@@ -385,7 +403,9 @@ class _Emitter:
                 self.expr(o)
                 jumps.append(self.emit(K.OP_JF if isinstance(e, And) else K.OP_JT))
             self.expr(ops[-1])
-            self.emit(K.OP_TRUTH)
+            last = self.code[-1]
+            if last[0] not in _BOOLEAN_OPS and not (last[0] == K.OP_CALL and last[1] <= 2):
+                self.emit(K.OP_TRUTH)  # not needed after an instruction that pushes 0 or 1
             for j in jumps:
                 self.code[j][1] = len(self.code)
         elif isinstance(e, Compare):
@@ -621,7 +641,7 @@ _BOUND_SLOTS: Final = {
 }
 
 
-def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> list[int]:
+def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> tuple[list[int], Expr | None]:
     """A necessary condition of the rule's only firing branch the task lister checks inline.
 
     ``[kind, a, b, c, d, e]``: kind 0 none; 1 ``field a of slot b`` compared (op d, kind e) with
@@ -634,20 +654,23 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> list[int]:
     guard's ``field op constant`` and ``known`` (the conjunct the rule index checks, see
     :func:`_index`), so a task that passes the guard fires without running the interpreter.
     Kind 4 (pair rules): ``line.f == other.f``, field a (:func:`_same_field_pair`).
+
+    Also returns the conjunct a guard of kind 1 or 3 is (None: a table bound or no guard): every
+    task runs only after its guard held, so :func:`_build` does not emit it either.
     """
     fires = [br for br in rule.branches if br.fires]
     if len(fires) != 1:
-        return [0] * 6
+        return [0] * 6, None
     slots = _BOUND_SLOTS[rule.scope]
     cond = fires[0].condition
     try:
         guard, atom = _guard_atoms(em, cond, slots, rule.scope)
     except _Unsupported:
-        return [0] * 6
+        return [0] * 6, None
     rest = [a for a in _conjuncts(cond) if a is not known]
     if guard[0] == 1 and len(rule.branches) == 1 and len(rest) == 1 and rest[0] is atom:
         guard[0] = 3
-    return guard
+    return guard, (atom if guard[0] in (1, 3) else None)
 
 
 def _pair_atom(em: _Emitter, rule: Rule) -> int:
@@ -888,8 +911,10 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
         try:
             if rule.scope in (Scope.LINE, Scope.LINE_PAIR):
                 cands, known = _index(pack, rule, interner, tables)
-            guard = _guard(em, rule, known)
+            guard, guard_atom = _guard(em, rule, known)
             fire_known = {id(known)} if known is not None else set()
+            if guard_atom is not None:
+                fire_known.add(id(guard_atom))
             if guard[0] == 2:
                 # the lister finds the pair's row (exact, on the claim's date): the conjunct
                 # ``table.has(..)`` is true on every task; the lister reads the key fields
