@@ -37,7 +37,9 @@ PACKS = Path(__file__).resolve().parents[2] / "knowledge_packs"
 
 @pytest.fixture(scope="module")
 def scrubber() -> Scrubber:
-    return Scrubber.from_directories(sorted(p for p in PACKS.iterdir() if p.is_dir()))
+    return Scrubber.from_directories(
+        sorted(p for p in PACKS.iterdir() if (p / "pack.toml").is_file())
+    )
 
 
 def _opts(
