@@ -90,9 +90,10 @@ def fast_piece(
     # the lazily scanned claim.  Any other claim (a row the scan did not accept) is scrubbed
     # from scratch.
     position = {int(r): k for k, r in enumerate(rows.tolist())}
-    shared = scan_claims(scan)
-    first = batch.first_date.tolist() if scanned else []
-    objects: dict[int, Claim] = {k: scan_claim(shared, r, first[k]) for r, k in scanned.items()}
+    objects: dict[int, Claim] = {}
+    if scanned:
+        shared, first = scan_claims(scan), batch.first_date.tolist()
+        objects = {k: scan_claim(shared, r, first[k]) for r, k in scanned.items()}
     others: list[Claim] = []
     for e in events:
         if isinstance(e, int):

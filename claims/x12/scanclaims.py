@@ -98,8 +98,9 @@ class _Piece:
 
     def __init__(self, scan: PieceScan) -> None:
         self.scan = scan
-        self.raw = scan.buf.tobytes()  # slicing bytes is ~5x cheaper than slicing the array
-        self.before: list[int] = scan.seg[:, cs.SEG_BEFORE].tolist()
+        base = scan.buf.base  # the piece's bytes when the scan was made from them: no copy
+        self.raw = base if isinstance(base, bytes) else scan.buf.tobytes()  # ~5x cheaper slices
+        self.before = scan.seg[:, cs.SEG_BEFORE]
         self.controls: dict[int, str] = {}
         self.hls: dict[int, list[int]] = {}  # HL rows as lists: claims of one HL share them
         self.payers: dict[int, Party] = {}
@@ -120,7 +121,7 @@ class _Piece:
         return got
 
     def segment_number(self, k: int) -> int:
-        return self.before[k] + 1
+        return int(self.before[k]) + 1
 
     def hl(self, h: int) -> list[int]:
         got = self.hls.get(h)
