@@ -77,7 +77,8 @@ def test_entries_are_written_within_the_interval_in_batches(
     try:
         writer.submit(entry(i, version_id) for i in range(120))
         assert wait_until(lambda: count(sessions) == 120)  # no flush() call: the thread does it
-        assert writer.pending == 0
+        # the thread takes a batch off the queue just after its commit: wait for that too
+        assert wait_until(lambda: writer.pending == 0)
         assert 3 <= writer.batches < 120  # batched, not one transaction per entry
         with sessions() as s:
             found = scrubs_for_claim(s, "CN-000007")
