@@ -85,8 +85,7 @@ def _amount(col: int) -> Any:
 
 def _date(col: int) -> Any:
     def get(self: Any) -> date | None:
-        days = self._v[col]
-        return None if days == cs.MISS else date.fromordinal(days + _EPOCH)
+        return _day(self._v[col])
 
     return property(get)
 
@@ -151,10 +150,6 @@ class _ScanLine(ServiceLine):
         object.__setattr__(self, "_v", v)
         object.__setattr__(self, "_next", nxt)
         object.__setattr__(self, "_control", control)
-
-    def _span(self, col: int) -> str:
-        v = self._v
-        return self._p.text(v[col], v[col + 1])
 
     def _children(self, col: int) -> range:
         nxt = self._next
@@ -277,10 +272,6 @@ class _ScanClaim(Claim):
         setattr_(self, "payer", piece.payer(v[cs.C_S]))
         n_dx, rows = self._children(cs.C_DX, piece.scan.dx)
         setattr_(self, "diagnoses", tuple(_ScanDiagnosis(piece, r) for r in rows[:n_dx]))
-
-    def _span(self, col: int) -> str:
-        v = self._v
-        return self._p.text(v[col], v[col + 1])
 
     def _hl(self, which: int) -> list[int]:
         return self._p.hl(self._v[which])
