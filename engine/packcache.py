@@ -62,7 +62,11 @@ if TYPE_CHECKING:
 __all__ = ["cache_key", "data_key", "read", "write"]
 
 _FORMAT: Final = b"claimscrub-compiled-packs-1\n"
-KEEP: Final = 4  # entries kept (each holds every pack of a set: tens of MB with CMS tables)
+# Entries kept: the newest, then newer ones first while both limits hold.  One entry per pack set
+# (``from_directories``, ``scrub --database``), per stored version (the API: one each, ~0.02-5 MB
+# for the bundled packs) and per in-memory pack set: tens of MB each with CMS tables.
+KEEP: Final = 16
+KEEP_BYTES: Final = 512 * 1024 * 1024
 
 # Sources the compiled packs depend on, relative to the repository root.
 _CODE_DIRS: Final = ("dsl", "engine")
@@ -355,11 +359,16 @@ def write(
 
 
 def _prune(entries: Iterable[Path]) -> None:
-    """Keep the KEEP most recently written entries."""
+    """Keep the most recently written entries: at most KEEP, at most KEEP_BYTES (but the newest)."""
     dated = []
     for p in entries:
         with contextlib.suppress(OSError):
-            dated.append((p.stat().st_mtime_ns, p))
-    for _, stale in sorted(dated)[:-KEEP]:
-        with contextlib.suppress(OSError):
-            stale.unlink(missing_ok=True)
+            st = p.stat()
+            dated.append((st.st_mtime_ns, st.st_size, p))
+    dated.sort(reverse=True)
+    total = 0
+    for n, (_, size, p) in enumerate(dated):
+        total += size
+        if n and (n >= KEEP or total > KEEP_BYTES):
+            with contextlib.suppress(OSError):
+                p.unlink(missing_ok=True)

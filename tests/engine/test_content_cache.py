@@ -286,3 +286,26 @@ def test_scrub_database_second_run_compiles_nothing(
     assert second.stdout == first.stdout and json.loads(first.stdout)
     monkeypatch.setenv("CLAIMSCRUB_CACHE_DIR", "off")
     assert runner.invoke(main, args).stdout == first.stdout
+
+
+def test_prune_keeps_the_newest_within_count_and_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = []
+    for i in range(6):
+        p = tmp_path / f"{i}.pickle"
+        p.write_bytes(b"x" * 100)
+        os.utime(p, ns=(i * 10**9, i * 10**9))
+        made.append(p)
+    monkeypatch.setattr(packcache, "KEEP", 4)
+    monkeypatch.setattr(packcache, "KEEP_BYTES", 10_000)
+    packcache._prune(made)
+    assert sorted(p.name for p in tmp_path.glob("*.pickle")) == [
+        f"{i}.pickle" for i in (2, 3, 4, 5)
+    ]
+    monkeypatch.setattr(packcache, "KEEP_BYTES", 250)
+    packcache._prune(tmp_path.glob("*.pickle"))
+    assert sorted(p.name for p in tmp_path.glob("*.pickle")) == ["4.pickle", "5.pickle"]
+    monkeypatch.setattr(packcache, "KEEP_BYTES", 10)
+    packcache._prune(tmp_path.glob("*.pickle"))
+    assert [p.name for p in tmp_path.glob("*.pickle")] == ["5.pickle"]  # the newest stays
