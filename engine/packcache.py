@@ -18,6 +18,10 @@ The key is a digest of everything the compiled packs are made from:
   subdirectories, which can replace a pack's tables or add ICD-10-CM releases;
 * the ICD-10-CM code lists: the bundled releases and the ``simple-icd-10-cm`` package's list.
 
+A directory may instead be keyed by a content identifier the caller gives (a store version's
+content hash: ``cache_key(paths, content)``, ADR 0011), and packs already loaded in memory by
+their ``PackData.hash`` (:func:`data_key`; the entry then leaves their ``PackData`` out).
+
 Files are keyed by content, except those of at least ``engine.tables.CACHE_MIN_BYTES`` (a
 quarterly CMS file runs to 100+ MB, hashing it would cost more than the cache saves): these by
 path, size and modification time, as the table cache keys them.
