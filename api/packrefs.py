@@ -28,6 +28,7 @@ class PackRef:
     ref: str
     directory: Path
     from_store: bool
+    content_hash: str = ""  # a store version's (``store.content.content_hash``)
 
 
 def is_store_ref(arg: str) -> bool:
@@ -75,9 +76,10 @@ class PackRefs:
             return PackRef(arg, path, from_store=False)
         if not is_store_ref(arg):
             raise PackRefError(f"{arg}: no such pack directory, and not a PACK@VERSION reference")
-        return PackRef(arg, self._export(arg), from_store=True)
+        directory, digest = self._export(arg)
+        return PackRef(arg, directory, from_store=True, content_hash=digest)
 
-    def _export(self, ref: str) -> Path:
+    def _export(self, ref: str) -> tuple[Path, str]:
         # Imported late: only store references need SQLAlchemy.
         from sqlalchemy.exc import SQLAlchemyError
 
@@ -92,7 +94,7 @@ class PackRefs:
         engine = make_engine(url)
         try:
             with make_sessionmaker(engine).begin() as session:
-                export_version(session, ref, target)
+                digest = export_version(session, ref, target).content_hash
         except StoreError as exc:
             raise PackRefError(f"{ref}: {exc}") from exc
         except SQLAlchemyError as exc:
@@ -100,4 +102,4 @@ class PackRefs:
             raise PackRefError(f"{ref}: store at {where}: {exc.__class__.__name__}") from exc
         finally:
             engine.dispose()
-        return target
+        return target, digest

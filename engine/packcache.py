@@ -18,6 +18,10 @@ The key is a digest of everything the compiled packs are made from:
   subdirectories, which can replace a pack's tables or add ICD-10-CM releases;
 * the ICD-10-CM code lists: the bundled releases and the ``simple-icd-10-cm`` package's list.
 
+A directory may instead be keyed by a content identifier the caller gives (a store version's
+content hash: ``cache_key(paths, content)``, ADR 0011), and packs already loaded in memory by
+their ``PackData.hash`` (:func:`data_key`; the entry then leaves their ``PackData`` out).
+
 Files are keyed by content, except those of at least ``engine.tables.CACHE_MIN_BYTES`` (a
 quarterly CMS file runs to 100+ MB, hashing it would cost more than the cache saves): these by
 path, size and modification time, as the table cache keys them.
@@ -57,11 +61,16 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from engine.batch import Interner
     from engine.compiled import CompiledPack
+    from engine.pack import PackData
 
-__all__ = ["cache_key", "read", "write"]
+__all__ = ["cache_key", "data_key", "read", "write"]
 
 _FORMAT: Final = b"claimscrub-compiled-packs-1\n"
-KEEP: Final = 4  # entries kept (each holds every pack of a set: tens of MB with CMS tables)
+# Entries kept: the newest, then newer ones first while both limits hold.  One entry per pack set
+# (``from_directories``, ``scrub --database``), per stored version (the API: one each, ~0.02-5 MB
+# for the bundled packs) and per in-memory pack set: tens of MB each with CMS tables.
+KEEP: Final = 16
+KEEP_BYTES: Final = 512 * 1024 * 1024
 
 # Sources the compiled packs depend on, relative to the repository root.
 _CODE_DIRS: Final = ("dsl", "engine")
@@ -116,38 +125,76 @@ def _code_digest() -> bytes:
     return h.digest()
 
 
-def cache_key(paths: Sequence[Path]) -> str | None:
+def cache_key(paths: Sequence[Path], content: Sequence[str | None] | None = None) -> str | None:
     """The entry name for compiling the packs in ``paths`` now (None: caching off or unsure).
+
+    ``content[i]``, when given and not None, identifies the files of ``paths[i]`` (a store
+    version exported there: its content hash): that directory is keyed by it and by its name (the
+    data directory's per-pack subdirectory is looked up by name), not by its path and files, so a
+    later export to another temporary directory finds the entry.  (Its rules' source spans keep
+    the path of the first export.)
 
     Unsure means an input could not be read (a missing pack, an unset-able data directory): the
     caller compiles, and reports the error the way it always does.
     """
     if _directory() is None:
         return None
-    from engine.icd10cm import _BUNDLED_DIR
-    from engine.refdata import _package_data_dir, data_dir
+    from engine.refdata import data_dir
 
     try:
         h = hashlib.sha256(_code_digest())
         data = data_dir()
-        h.update(f"data\0{data.resolve() if data is not None else ''}\0".encode())
-        if data is not None:
-            _tree(h, data, recursive=False)
-        for p in paths:
-            h.update(f"pack\0{p}\0{p.resolve()}\0".encode())
-            _tree(h, p, recursive=True)
+        _data_digest(h, data)
+        for i, p in enumerate(paths):
+            given = content[i] if content is not None else None
+            if given is not None:
+                h.update(f"content\0{given}\0{p.name}\0".encode())
+            else:
+                h.update(f"pack\0{p}\0{p.resolve()}\0".encode())
+                _tree(h, p, recursive=True)
             if data is not None:
                 h.update(b"pack data\0")
                 _tree(h, data / p.name, recursive=False)
-        h.update(b"icd bundled\0")
-        _tree(h, _BUNDLED_DIR, recursive=False)
-        h.update(b"icd package\0")
-        with contextlib.suppress(Exception):  # not installed: packs using ICD-10-CM will say so
-            for p in sorted(_package_data_dir().glob("code-list-*")):
-                _file_digest(h, p, p.name)
+        _icd_digest(h)
     except (OSError, ValueError):
         return None
     return h.hexdigest()
+
+
+def data_key(packs: Sequence[PackData]) -> str | None:
+    """The entry name for compiling the loaded ``packs`` (in order, into one new interner).
+
+    Keyed by each pack's :attr:`~engine.pack.PackData.hash` (a digest of its rules, its loaded
+    tables' arrays and its ICD-10-CM code sets: everything ``engine.compiled`` reads), name and
+    version, and by the code.  None when caching is off or a pack has no hash (built by hand).
+    """
+    if _directory() is None or not all(p.hash for p in packs):
+        return None
+    h = hashlib.sha256(_code_digest())
+    h.update(b"loaded packs\0")
+    for p in packs:
+        h.update(f"{p.hash}\0{p.name}\0{p.version}\0".encode())
+    return h.hexdigest()
+
+
+def _data_digest(h: Any, data: Path | None) -> None:
+    """The data directory (``CLAIMSCRUB_DATA_DIR``): its path and top-level files."""
+    h.update(f"data\0{data.resolve() if data is not None else ''}\0".encode())
+    if data is not None:
+        _tree(h, data, recursive=False)
+
+
+def _icd_digest(h: Any) -> None:
+    """The ICD-10-CM code lists: the bundled releases and the ``simple-icd-10-cm`` package's."""
+    from engine.icd10cm import _BUNDLED_DIR
+    from engine.refdata import _package_data_dir
+
+    h.update(b"icd bundled\0")
+    _tree(h, _BUNDLED_DIR, recursive=False)
+    h.update(b"icd package\0")
+    with contextlib.suppress(Exception):  # not installed: packs using ICD-10-CM will say so
+        for p in sorted(_package_data_dir().glob("code-list-*")):
+            _file_digest(h, p, p.name)
 
 
 def _proxy(mapping: dict[str, bool]) -> Mapping[str, bool]:
@@ -213,8 +260,43 @@ def _reduce_proxy(m: Mapping[str, bool]) -> tuple[Any, tuple[Any, ...]]:
     return _proxy, (codes,)
 
 
-def read(key: str) -> tuple[Interner, dict[str, CompiledPack]] | None:
-    """The interner and compiled packs kept under ``key``, or None (any problem is a miss)."""
+_DISPATCH: Final = {**copyreg.dispatch_table, MappingProxyType: _reduce_proxy}
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles packs with the given :class:`PackData` objects by position, not by value.
+
+    (A Python ``persistent_id`` is called for every object pickled: used only with ``external``.)
+    """
+
+    def __init__(self, fh: Any, external: Sequence[object]) -> None:
+        super().__init__(fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.dispatch_table = _DISPATCH
+        self._external = {id(x): i for i, x in enumerate(external)}
+
+    def persistent_id(self, obj: Any) -> int | None:
+        return self._external.get(id(obj))
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, fh: Any, external: Sequence[object]) -> None:
+        super().__init__(fh)
+        self._external = external
+
+    def persistent_load(self, pid: Any) -> object:
+        if type(pid) is not int or not 0 <= pid < len(self._external):
+            raise pickle.UnpicklingError("unknown persistent id")
+        return self._external[pid]
+
+
+def read(
+    key: str, external: Sequence[PackData] = ()
+) -> tuple[Interner, dict[str, CompiledPack]] | None:
+    """The interner and compiled packs kept under ``key``, or None (any problem is a miss).
+
+    ``external``: the packs' :class:`PackData`, in order, when they were written with them (the
+    caller holds them already: they are not in the entry, the read packs hold these objects).
+    """
     from engine.batch import Interner
     from engine.compiled import CompiledPack
 
@@ -227,7 +309,7 @@ def read(key: str) -> tuple[Interner, dict[str, CompiledPack]] | None:
         with (directory / f"{key}.pickle").open("rb") as fh:
             if fh.read(len(_FORMAT)) != _FORMAT or fh.read(len(key)).decode() != key:
                 return None
-            got = pickle.load(fh)
+            got = _Unpickler(fh, external).load()
     except Exception:  # missing, truncated, foreign or from other code: compile instead
         return None
     finally:
@@ -240,11 +322,22 @@ def read(key: str) -> tuple[Interner, dict[str, CompiledPack]] | None:
         return None
     if not all(isinstance(p, CompiledPack) and p.interner is interner for p in packs.values()):
         return None
+    if external and [id(p.data) for p in packs.values()] != [id(d) for d in external]:
+        return None
     return interner, packs
 
 
-def write(key: str, interner: Interner, packs: Mapping[str, CompiledPack]) -> None:
-    """Keep the compiled packs under ``key`` (best effort: an error leaves no entry behind)."""
+def write(
+    key: str,
+    interner: Interner,
+    packs: Mapping[str, CompiledPack],
+    external: Sequence[PackData] = (),
+) -> None:
+    """Keep the compiled packs under ``key`` (best effort: an error leaves no entry behind).
+
+    ``external``: :class:`PackData` objects kept out of the entry (the reader passes them to
+    :func:`read`): in-memory packs whose data the caller has loaded anyway.
+    """
     directory = _directory()
     if directory is None:
         return
@@ -253,8 +346,11 @@ def write(key: str, interner: Interner, packs: Mapping[str, CompiledPack]) -> No
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         buf = io.BytesIO()
-        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_proxy}
+        if external:
+            pickler: pickle.Pickler = _Pickler(buf, external)
+        else:
+            pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.dispatch_table = _DISPATCH
         pickler.dump((interner, dict(packs)))
         with tmp.open("wb") as fh:
             fh.write(_FORMAT + key.encode())
@@ -267,11 +363,16 @@ def write(key: str, interner: Interner, packs: Mapping[str, CompiledPack]) -> No
 
 
 def _prune(entries: Iterable[Path]) -> None:
-    """Keep the KEEP most recently written entries."""
+    """Keep the most recently written entries: at most KEEP, at most KEEP_BYTES (but the newest)."""
     dated = []
     for p in entries:
         with contextlib.suppress(OSError):
-            dated.append((p.stat().st_mtime_ns, p))
-    for _, stale in sorted(dated)[:-KEEP]:
-        with contextlib.suppress(OSError):
-            stale.unlink(missing_ok=True)
+            st = p.stat()
+            dated.append((st.st_mtime_ns, st.st_size, p))
+    dated.sort(reverse=True)
+    total = 0
+    for n, (_, size, p) in enumerate(dated):
+        total += size
+        if n and (n >= KEEP or total > KEEP_BYTES):
+            with contextlib.suppress(OSError):
+                p.unlink(missing_ok=True)

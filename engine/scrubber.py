@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from claims.model import Claim, ClaimKind, ServiceLine
 from dsl.ir import CompiledRules, FieldInfo
+from engine import packcache
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import CompiledPack, compile_pack
 from engine.edits import Edit
@@ -32,14 +33,34 @@ class Scrubber:
     Packs are given as :class:`PackData` or bare :class:`CompiledRules` (without tables), or loaded
     with :meth:`from_directories`.  Construction compiles every pack and runs the kernels once on a
     tiny batch, so the first real scrub pays no JIT or compile cost.
+
+    ``cache=True`` keeps the compiled packs on disk (``engine.packcache.data_key``: the packs'
+    content hashes, i.e. their rules and loaded tables' arrays, and the code), so a later process
+    given the same packs loads them instead of compiling.  Opt-in: packs built in memory are often
+    one-offs (tests, property tests, notebooks), and each miss writes an entry of up to tens of MB
+    that would push out the entries of ``from_directories`` and the store (4 are kept).
     """
 
-    def __init__(self, packs: Sequence[PackData | CompiledRules], *, warm: bool = True) -> None:
+    def __init__(
+        self,
+        packs: Sequence[PackData | CompiledRules],
+        *,
+        warm: bool = True,
+        cache: bool = False,
+    ) -> None:
         interner = Interner()
         data = [p if isinstance(p, PackData) else PackData.load(p) for p in packs]
+        key = packcache.data_key(data) if cache else None
+        got = packcache.read(key, data) if key is not None else None
+        if got is not None:
+            self._setup(*got, warm=warm)
+            return
         compiled: dict[str, CompiledPack] = {}
         for d in data:
             compiled[d.name] = compile_pack(d, interner)
+        if key is not None:
+            # before warming: kept as compiled, not with the warm-up claim's strings interned
+            packcache.write(key, interner, compiled, data)
         self._setup(interner, compiled, warm=warm)
 
     def _setup(
@@ -55,31 +76,50 @@ class Scrubber:
             self._warm()
 
     @classmethod
-    def from_directories(cls, paths: Sequence[Path | str], *, cache: bool = True) -> Scrubber:
+    def from_directories(
+        cls,
+        paths: Sequence[Path | str],
+        *,
+        cache: bool = True,
+        content: Sequence[str | None] | None = None,
+    ) -> Scrubber:
         """Compile each pack directory with ``dsl.compile.compile_pack`` and load its tables.
 
         The compiled packs are kept on disk (``engine.packcache``), keyed by the content of the
         pack directories, the reference data and the code: a later start with the same inputs
-        loads them instead of compiling (and does not import the compiler at all).  ``cache``
-        False skips the cache, for directories no later start will see again (store versions
-        exported to a temporary directory: the directory's path is part of the key).
+        loads them instead of compiling (and does not import the compiler at all).
+        ``content[i]`` (optional) identifies the files of ``paths[i]`` when they are a store
+        version exported to a temporary directory (its content hash): keyed by it instead of the
+        directory's path and files.  ``cache`` False skips the cache.
         """
-        from engine import packcache
-
         dirs = [Path(p) for p in paths]
-        key = packcache.cache_key(dirs) if cache else None
+        key = packcache.cache_key(dirs, content) if cache else None
+
+        def load() -> list[PackData]:
+            from dsl import compile as dsl_compile  # imported here: only needed on a miss
+
+            return [PackData.load(dsl_compile.compile_pack(p), p) for p in dirs]
+
+        return cls.cached(key, load)
+
+    @classmethod
+    def cached(cls, key: str | None, load: Callable[[], Sequence[PackData]]) -> Scrubber:
+        """A warm scrubber of the packs kept under ``key``, else of ``load()`` compiled and kept.
+
+        ``engine.packcache`` keeps them; ``key`` None: no cache.  The caller makes ``key`` from
+        everything ``load`` reads (``packcache.cache_key``).
+        """
         got = packcache.read(key) if key is not None else None
+        made = cls.__new__(cls)
         if got is not None:
-            made = cls.__new__(cls)
             made._setup(*got)
             return made
-        from dsl import compile as dsl_compile  # imported here: the compiler is only needed now
-
-        loaded = [PackData.load(dsl_compile.compile_pack(p), p) for p in dirs]
-        made = cls(loaded, warm=False)
+        interner = Interner()
+        compiled = {d.name: compile_pack(d, interner) for d in load()}
+        made._setup(interner, compiled, warm=False)
         if key is not None:
             # before warming: kept as compiled, not with the warm-up claim's strings interned
-            packcache.write(key, made.interner, made.packs)
+            packcache.write(key, interner, compiled)
         made._warm()
         return made
 

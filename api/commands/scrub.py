@@ -259,10 +259,12 @@ class _Writer:
         self.out.flush()
 
 
-def _build_scrubber(dirs: tuple[Path, ...], data_dir: Path | None, cache: bool) -> Scrubber:
+def _build_scrubber(
+    dirs: tuple[Path, ...], data_dir: Path | None, content: tuple[str | None, ...]
+) -> Scrubber:
     """The scrubber of a worker process started with ``spawn`` (``fork`` inherits the parent's)."""
     with _data_dir(data_dir):
-        return Scrubber.from_directories(list(dirs), cache=cache)
+        return Scrubber.from_directories(list(dirs), content=content)
 
 
 @contextlib.contextmanager
@@ -292,17 +294,19 @@ def _pack_dirs(
     environment: str,
     requested: list[str],
     extra: tuple[Path, ...],
-) -> list[Path]:
+) -> tuple[list[Path], list[str | None]]:
     """The pack directories to load: bundled ones, or the store's versions exported to temp dirs.
 
     With a database, every pack of ``environment`` runs at its pointed version, except that a
-    requested ``PACK@VERSION`` pins that pack (for reproducible runs).
+    requested ``PACK@VERSION`` pins that pack (for reproducible runs).  Second: each directory's
+    content hash when it is an exported store version (the compiled-pack cache key), else None.
     """
     if database is None:
         pinned = [r for r in requested if "@" in r]
         if pinned:
             raise PackRefError(f"{pinned[0]}: pinning a version needs --database (the store)")
-        return [*bundled_pack_dirs(), *extra]
+        dirs = [*bundled_pack_dirs(), *extra]
+        return dirs, [None] * len(dirs)
     from sqlalchemy.exc import SQLAlchemyError
 
     from store import make_engine, make_sessionmaker
@@ -318,8 +322,11 @@ def _pack_dirs(
         name, _, version = ref.partition("@")
         if version:
             versions[name] = version
-    refs_ = [f"{name}@{version}" for name, version in sorted(versions.items())]
-    return [*(refs.resolve(r).directory for r in refs_), *extra]
+    resolved = [refs.resolve(f"{name}@{version}") for name, version in sorted(versions.items())]
+    return (
+        [*(r.directory for r in resolved), *extra],
+        [*(r.content_hash or None for r in resolved), *(None for _ in extra)],
+    )
 
 
 @click.command("scrub")
@@ -442,9 +449,10 @@ def scrub_command(
     prefetched = PlanPrefetch(paths, CHUNK) if big else None
     with PackRefs(database) as refs, _data_dir(data_dir):
         try:
-            dirs = _pack_dirs(refs, database, environment, requested, packs_dirs)
-            # store versions are exported to a new temporary directory each run: not cached
-            scrubber = Scrubber.from_directories(dirs, cache=database is None)
+            dirs, content = _pack_dirs(refs, database, environment, requested, packs_dirs)
+            # store versions are exported to a new temporary directory each run: cached by
+            # their content hash, not by that directory's path
+            scrubber = Scrubber.from_directories(dirs, content=content)
         except PackRefError as exc:
             raise click.UsageError(str(exc)) from None
         except CompileError as exc:
@@ -481,7 +489,7 @@ def scrub_command(
     try:
         if piecewise:
             opts = Options(selected, as_of_date, explain, evaluator, processed, CHUNK, fmt)
-            build = functools.partial(_build_scrubber, tuple(dirs), data_dir, database is None)
+            build = functools.partial(_build_scrubber, tuple(dirs), data_dir, tuple(content))
 
             def show(n: int) -> None:
                 if progress:

@@ -12,11 +12,15 @@
   with ``dsl.compile.compile_pack`` and loaded into a :class:`engine.Scrubber` (tables included),
   which warms the kernels.  The cache key is the version's content hash, so a rollback to known
   content costs nothing; versions no pointer uses any more are evicted beyond ``_KEEP`` entries.
+  Across processes, the compiled version is kept on disk by the same content hash
+  (``engine.packcache``): a later process (a restarted or another API worker) loads it instead of
+  compiling.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 import threading
 from collections import OrderedDict
@@ -33,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.settings import Settings
 from claims.model import Claim
 from dsl import compile as dsl_compile
+from engine import packcache
 from engine.edits import Edit
 from engine.pack import PackData
 from engine.scrubber import Scrubber
@@ -43,6 +48,7 @@ from store.service import get_version, version_content
 __all__ = ["PackRef", "PackRuntime", "current_runtime"]
 
 _KEEP = 32
+_DIRNAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +67,31 @@ class PackRef:
 
 
 def compile_version(session: Session, version_id: int) -> Scrubber:
-    """Compile one stored version into a warm single-pack :class:`Scrubber`."""
+    """One stored version as a warm single-pack :class:`Scrubber`.
+
+    Loaded from the compiled-pack cache (``engine.packcache``) when a process compiled the same
+    content before (key: the version's content hash, name and version, the data directory, the
+    ICD-10-CM lists and the code); else its files are written to a temporary directory named after
+    the pack (so ``<data dir>/<pack name>/`` files apply, as to a bundled pack), compiled, and kept.
+    """
     version = session.get(PackVersion, version_id)
     if version is None:
         raise LookupError(f"pack version {version_id} vanished")
-    with tempfile.TemporaryDirectory(prefix="claimscrub-pack-") as tmp:
-        root = Path(tmp)
-        write_pack_dir(version_content(version), root)
-        rules = dsl_compile.compile_pack(root)
-        data = PackData.load(rules, root, name=version.pack.name, version=version.version)
-    return Scrubber([data])
+    name, label = version.pack.name, version.version
+    dirname = name if _DIRNAME.fullmatch(name) and name not in (".", "..") else "pack"
+    # a directory name only: with content given, the key reads no file of the directory
+    key = packcache.cache_key(
+        [Path(dirname)], [f"store version\0{name}\0{label}\0{version.content_hash}"]
+    )
+
+    def load() -> list[PackData]:
+        with tempfile.TemporaryDirectory(prefix="claimscrub-pack-") as tmp:
+            root = Path(tmp) / dirname
+            write_pack_dir(version_content(version), root)
+            rules = dsl_compile.compile_pack(root)
+            return [PackData.load(rules, root, name=name, version=label)]
+
+    return Scrubber.cached(key, load)
 
 
 # content hash → (scrubber, its lock), per process: a Scrubber's interner is not safe to share
