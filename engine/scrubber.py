@@ -38,7 +38,8 @@ class Scrubber:
     content hashes, i.e. their rules and loaded tables' arrays, and the code), so a later process
     given the same packs loads them instead of compiling.  Opt-in: packs built in memory are often
     one-offs (tests, property tests, notebooks), and each miss writes an entry of up to tens of MB
-    that would push out the entries of ``from_directories`` and the store (4 are kept).
+    that would push out the entries of ``from_directories`` and the store (at most
+    ``packcache.KEEP`` are kept).
     """
 
     def __init__(
