@@ -533,6 +533,9 @@ class _Emitter:
             self.set_slots[e.slot] = src.field
         else:
             raise _Unsupported("aggregate source")
+        if e.kind is AggKind.COUNT and e.predicate is None:
+            self.emit(K.OP_AGG_COUNT, kind, fid, sslot)  # the source's size: no loop
+            return
         if kind < 2 and self._fused_aggregate(e, kind):
             return
         self.emit(K.OP_AGG_START, int(e.kind), e.slot, kind, fid, sslot)

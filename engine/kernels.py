@@ -85,6 +85,7 @@ OP_TRUTH = 19  # top = 1 if top is true else 0
 OP_CMP_FC = 20  # push field a of slot b compared (op d, kind e) with constant c
 OP_AGG_SUM_FIELD = 21  # push the sum of field a over the claim's lines (b = 0) / diagnoses (1)
 OP_AGG_ANY_IN = 22  # push: field c of some line (b = 0) / diagnosis (1) is a member of set a
+OP_AGG_COUNT = 23  # push the size of: lines (a = 0), diagnoses (1), set field b of slot c (2)
 
 _MUL_SAFE = 3_037_000_499  # |a|, |b| below this: a * b fits in int64
 HASH_MUL = -7_046_029_254_386_353_131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing)
@@ -1285,6 +1286,22 @@ def run_pack(
                                 break
                         sp += 1
                         stack[sp] = hit_any
+                    elif op == OP_AGG_COUNT:
+                        # ``count(x in source)`` without a condition: the source's size, no loop
+                        if a == 0:
+                            cnt = l1 - l0
+                        elif a == 1:
+                            cnt = x1 - x0
+                        else:
+                            f = code[pc, 2]
+                            col = fcol[f]
+                            if fgroup[f] == 3:
+                                cnt = cset_off[col, c + 1] - cset_off[col, c]
+                            else:
+                                obj = sidx[code[pc, 3]]
+                                cnt = lset_off[col, obj + 1] - lset_off[col, obj]
+                        sp += 1
+                        stack[sp] = cnt * SCALE
                     elif op == OP_AGG_START:
                         slot = code[pc, 2]
                         src = code[pc, 3]

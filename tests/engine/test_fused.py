@@ -99,6 +99,14 @@ def _pack() -> tuple[PackData, dict[str, int]]:
     ids["dx_role"] = b.rule(
         Compare(SPAN, B, CmpOp.EQ, fref("dx.role"), b.code("principal")), Scope.DIAGNOSIS
     )
+    # ``count(x in source)`` without a condition: one instruction (lines, diagnoses, a code set)
+    n_dx = Aggregate(SPAN, T.NUMBER, AggKind.COUNT, SLOT_FIRST_BINDER, dxs, None, None)
+    ids["count_dx"] = b.rule(Compare(SPAN, B, CmpOp.GT, n_dx, b.num(1)), Scope.CLAIM)
+    n_lines = Aggregate(SPAN, T.NUMBER, AggKind.COUNT, SLOT_FIRST_BINDER, lines, None, None)
+    ids["count_lines"] = b.rule(Compare(SPAN, B, CmpOp.GE, n_lines, b.num(3)), Scope.CLAIM)
+    mods = fref("line.modifiers")
+    n_mods = Aggregate(SPAN, T.NUMBER, AggKind.COUNT, SLOT_FIRST_BINDER, mods, None, None)
+    ids["count_mods"] = b.rule(Compare(SPAN, B, CmpOp.EQ, n_mods, b.num(1)))
     return PackData.load(b.build()), ids
 
 
@@ -114,12 +122,15 @@ def _claims() -> list[Claim]:
     man = Person("X", "Y", birth_date=date(1980, 1, 1), sex="M")
     woman = Person("X", "Y", birth_date=date(1990, 1, 1), sex="F")
 
-    def ln(i: int, code: str, units: int | None, charge: str | None = "10") -> ServiceLine:
+    def ln(
+        i: int, code: str, units: int | None, charge: str | None = "10", mods: tuple[str, ...] = ()
+    ) -> ServiceLine:
         return ServiceLine(
             i,
             None if charge is None else Decimal(charge),
             None if units is None else Decimal(units),
             code,
+            modifiers=mods,
             service_date=d,
         )
 
@@ -138,7 +149,7 @@ def _claims() -> list[Claim]:
             **base,  # type: ignore[arg-type]
             total_charge=Decimal(20),
             subscriber=woman,
-            lines=(ln(1, "99213", 5), ln(2, "99214", 2), ln(3, "A0001", 1)),
+            lines=(ln(1, "99213", 5, mods=("25",)), ln(2, "99214", 2), ln(3, "A0001", 1)),
             diagnoses=other_dx,
         ),
         Claim(
@@ -158,7 +169,7 @@ def test_fused_and_exact_rules_match_twin_and_reference() -> None:
     cp = compile_pack(pack, interner)
     assert not cp.fallback_rules
     ops = set(cp.P[0][:, 0].tolist())
-    assert {K.OP_AGG_SUM_FIELD, K.OP_AGG_ANY_IN} <= ops
+    assert {K.OP_AGG_SUM_FIELD, K.OP_AGG_ANY_IN, K.OP_AGG_COUNT} <= ops
     assert K.OP_AGG_START not in ops  # every aggregate of this pack is fused
     guards = cp.X[8].reshape(-1, 6)
     assert guards[ids["units"], 0] == 3
