@@ -554,11 +554,21 @@ def run_pack(
     pbuf = np.empty((64, 5), dtype=np.int64)  # grows by doubling
     pstart = np.zeros(min(PHASE_BLOCK, n_claims) + 1, dtype=np.int64)  # a block's pair rows
     npb = 0
-    for step in range(2 * n_claims):
-        blk0 = (step // (2 * PHASE_BLOCK)) * PHASE_BLOCK
-        bsz = min(PHASE_BLOCK, n_claims - blk0)
-        ph = (step - 2 * blk0) // bsz
-        c = blk0 + step - 2 * blk0 - ph * bsz
+    # the block (first claim, size), phase and claim of each step, advanced without a division
+    blk0 = 0
+    bsz = min(PHASE_BLOCK, n_claims)
+    ph = 0
+    c = -1
+    for _step in range(2 * n_claims):
+        c += 1
+        if c == blk0 + bsz:
+            if ph == 0:
+                ph = 1
+                c = blk0
+            else:
+                ph = 0
+                blk0 += bsz
+                bsz = min(PHASE_BLOCK, n_claims - blk0)
         if ph == 0:
             if c == blk0:
                 npb = 0
