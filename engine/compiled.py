@@ -656,10 +656,12 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> tuple[list[in
     Kind 3 is kind 1 that is also sufficient: the rule has one branch and its condition is the
     guard's ``field op constant`` and ``known`` (the conjunct the rule index checks, see
     :func:`_index`), so a task that passes the guard fires without running the interpreter.
-    Kind 4 (pair rules): ``line.f == other.f``, field a (:func:`_same_field_pair`).
+    Kind 4 (pair rules): ``line.f == other.f``, field a (:func:`_same_field_pair`).  Kind 5 (line
+    rules): ``field op table[key]`` with one key, checked exactly by the lister
+    (:func:`_table_get_guard`); kind 7 is kind 5 that is also sufficient (as 3 is to 1).
 
-    Also returns the conjunct a guard of kind 1 or 3 is (None: a table bound or no guard): every
-    task runs only after its guard held, so :func:`_build` does not emit it either.
+    Also returns the conjunct a guard of kind 1, 3, 5 or 7 is (None: a table bound or no guard):
+    every task runs only after its guard held, so :func:`_build` does not emit it either.
     """
     fires = [br for br in rule.branches if br.fires]
     if len(fires) != 1:
@@ -671,9 +673,9 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> tuple[list[in
     except _Unsupported:
         return [0] * 6, None
     rest = [a for a in _conjuncts(cond) if a is not known]
-    if guard[0] == 1 and len(rule.branches) == 1 and len(rest) == 1 and rest[0] is atom:
-        guard[0] = 3
-    return guard, (atom if guard[0] in (1, 3) else None)
+    if guard[0] in (1, 5) and len(rule.branches) == 1 and len(rest) == 1 and rest[0] is atom:
+        guard[0] += 2
+    return guard, (atom if guard[0] in (1, 3, 5, 7) else None)
 
 
 def _pair_atom(em: _Emitter, rule: Rule) -> int:
@@ -754,16 +756,69 @@ def _guard_atoms(
         ):
             fused = em._fused_compare(atom, 0)
             exact = fused is not None
-            if fused is None:
-                fused = _table_bound(em, atom)
-            if fused is not None and fused[1] in slots:
-                got = (_GUARD_RANK[CmpOp(fused[3])], [1, *fused])
-                if not exact:
-                    this = None
+            lookup = None if exact or scope is not Scope.LINE else _table_get_guard(em, atom)
+            if lookup is not None:
+                got = (_GUARD_RANK[CmpOp(lookup[4])], lookup)
+            else:
+                if fused is None:
+                    fused = _table_bound(em, atom)
+                if fused is not None and fused[1] in slots:
+                    got = (_GUARD_RANK[CmpOp(fused[3])], [1, *fused])
+                    if not exact:
+                        this = None
         if got is not None and (best is None or got[0] < best[0]):
             best = got
             best_atom = this
     return ([0] * 6, None) if best is None else (best[1], best_atom)
+
+
+def _table_get_guard(em: _Emitter, atom: Compare) -> list[int] | None:
+    """Guard kind 5 for a line rule's ``field op table[key]`` (one key), else None.
+
+    ``[5, a, b, c, d, e]``: field ``a`` compared (op ``d``, integers) with value column
+    ``e >> 32`` of table ``e & 0xFFFFFFFF`` at the row of key field ``b`` effective on the claim's
+    date (``OP_TABLE_GET`` semantics: no key, no row or a missing value make it false), ``c``
+    the smallest (``>``, ``>=``) / largest (``<``, ``<=``) value of the column (``MISS`` when the
+    column has none: never holds) for a first interval check.  Both fields are claim or item-line
+    scalars (the lister reads them), the key a string.  The lister checks it exactly.
+    """
+    op = atom.op
+    if isinstance(atom.left, FieldRef) and isinstance(atom.right, TableGet):
+        ref, tg = atom.left, atom.right
+    elif isinstance(atom.right, FieldRef) and isinstance(atom.left, TableGet):
+        ref, tg = atom.right, atom.left
+        op = _MIRROR.get(op, op)
+    else:
+        return None
+    if len(tg.keys) != 1 or not isinstance(tg.keys[0], FieldRef) or not em.tables.ok[tg.table]:
+        return None
+    key = tg.keys[0]
+    fields = em.pack.rules.fields
+    info, kinfo = fields[ref.field], fields[key.field]
+    if (
+        info.type not in (ValueType.NUMBER, ValueType.MONEY, ValueType.DATE)
+        or kinfo.type not in _STR_TYPES
+        or int(em.tables.T[8][tg.table]) != 1
+        or int(em.tables.T[12][tg.table]) >= 0
+    ):
+        return None
+    for f, x in ((ref, info), (key, kinfo)):
+        claim_col = f.slot == SLOT_CLAIM and x.root not in (FieldRoot.LINE, FieldRoot.DIAGNOSIS)
+        if not claim_col and (f.slot, x.root) != (SLOT_ITEM, FieldRoot.LINE):
+            return None
+    row_off, val_off, vals = em.tables.T[0], em.tables.T[4], em.tables.T[5]
+    n_rows = int(row_off[tg.table + 1] - row_off[tg.table])
+    start = int(val_off[tg.table]) + tg.column * n_rows
+    col = vals[start : start + n_rows]
+    col = col[col != MISS]
+    bound = MISS
+    if col.shape[0] and op in (CmpOp.GT, CmpOp.GE):
+        bound = int(col.min())
+    elif col.shape[0]:
+        bound = int(col.max())
+    em.field(ref)
+    em.field(key)
+    return [5, info.id, kinfo.id, bound, int(op), tg.table | (tg.column << 32)]
 
 
 def _table_bound(em: _Emitter, atom: Compare) -> tuple[int, int, int, int, int] | None:

@@ -29,9 +29,12 @@ Array groups (all int64 unless noted):
   condition checked while listing its tasks, see :func:`engine.compiled._guard`; kind 2: the
   lister finds the pair's table row (filter, then the exact hash) and seeds the interpreter's
   table memo with it; kind 3: also sufficient, the task fires without running the interpreter;
-  kind 4: a pair rule's ``line.f == other.f``, only other lines with an equal column value)
+  kind 4: a pair rule's ``line.f == other.f``, only other lines with an equal column value;
+  kinds 5 / 7: a line rule's ``field op table[key]`` (one key): the lister finds the row as
+  ``OP_TABLE_GET`` does and compares, kind 7 is also sufficient)
 
-Guards of kinds 1 and 3 are checked as intervals (:func:`guard_intervals`, once per call).
+Guards of the odd kinds (1, 3, 5, 7) are checked as intervals first (:func:`guard_intervals`,
+once per call; for kinds 5 / 7 against the column's smallest / largest value).
 
 Hot paths are written out in :func:`run_pack` (no helper taking arrays: an inlined Numba helper
 binds and reference counts every array argument on every call); the string built-ins are memoised
@@ -439,18 +442,22 @@ def guard_intervals(G: Any, n_rules: int) -> Any:
     ``[lo, hi, 1]``: the guard holds iff ``lo <= x <= hi`` (a missing ``x`` is below every
     interval, an empty interval never holds); ``[.., .., 0]``: run the comparison (``!=``, string
     order, or no guard of these kinds).  Same results as :func:`_cmp_scalar` (and
-    :func:`str_cmp` for the string order); ``run_pack`` computes them once per call.
+    :func:`str_cmp` for the string order); ``run_pack`` computes them once per call.  Kinds 5 /
+    7 (``field op table[key]``): ``field op bound`` (the column's smallest / largest value), for
+    ``==`` / ``!=`` any present value; the lister then compares with the row's value.
     """
     gv = np.zeros((n_rules, 3), dtype=np.int64)
     for r in range(n_rules):
         if G[6 * r] & 1 == 1:
             gc = G[6 * r + 3]
             gop = G[6 * r + 4]
-            gkind = G[6 * r + 5]
+            gkind = G[6 * r + 5] if G[6 * r] < 5 else 0
             glo = MISS + 1
             ghi = _I64_MAX
             gq = 1
-            if gop == 1 or (gkind == 1 and gop >= 2):
+            if G[6 * r] >= 5 and gop <= 1:
+                pass  # kinds 5 / 7, == or !=: x present (the lister compares exactly)
+            elif gop == 1 or (gkind == 1 and gop >= 2):
                 gq = 0
             elif gc == MISS or (gkind == 2 and gop >= 2) or (gop == 4 and gc == _I64_MAX):
                 glo = 1  # never holds
@@ -548,11 +555,21 @@ def run_pack(
     pbuf = np.empty((64, 5), dtype=np.int64)  # grows by doubling
     pstart = np.zeros(min(PHASE_BLOCK, n_claims) + 1, dtype=np.int64)  # a block's pair rows
     npb = 0
-    for step in range(2 * n_claims):
-        blk0 = (step // (2 * PHASE_BLOCK)) * PHASE_BLOCK
-        bsz = min(PHASE_BLOCK, n_claims - blk0)
-        ph = (step - 2 * blk0) // bsz
-        c = blk0 + step - 2 * blk0 - ph * bsz
+    # the block (first claim, size), phase and claim of each step, advanced without a division
+    blk0 = 0
+    bsz = min(PHASE_BLOCK, n_claims)
+    ph = 0
+    c = -1
+    for _step in range(2 * n_claims):
+        c += 1
+        if c == blk0 + bsz:
+            if ph == 0:
+                ph = 1
+                c = blk0
+            else:
+                ph = 0
+                blk0 += bsz
+                bsz = min(PHASE_BLOCK, n_claims - blk0)
         if ph == 0:
             if c == blk0:
                 npb = 0
@@ -645,6 +662,63 @@ def run_pack(
                         if res == 2:
                             res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
                         if res == 0:
+                            continue
+                    if G[gb] >= 5:
+                        # guard kinds 5 / 7 (engine.compiled._table_get_guard): x op table[key]
+                        # exactly, the row found as OP_TABLE_GET does (:func:`_find` written out)
+                        a = G[gb + 2]
+                        key = claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
+                        ta = G[gb + 5] & 0xFFFFFFFF
+                        y = MISS
+                        if key != MISS:
+                            fa, fb = row_off[ta], row_off[ta + 1]
+                            da = dir_at[ta]
+                            if da >= 0:
+                                if key < 0 or key >= dir_n[ta]:
+                                    fb = fa
+                                else:
+                                    fb = fa + dir_off[da + key + 1]
+                                    fa = fa + dir_off[da + key]
+                            fend = fb
+                            while fa < fb:
+                                mid = (fa + fb) >> 1
+                                if tkeys[mid] < key:
+                                    fa = mid + 1
+                                else:
+                                    fb = mid
+                            flo, fhi = tlo[ta], thi[ta]
+                            while fa < fend and tkeys[fa] == key:
+                                if d == MISS:
+                                    if (
+                                        row_from[fa] == OPEN_LO
+                                        and row_until[fa] == OPEN_HI
+                                        and flo == OPEN_LO
+                                        and fhi == OPEN_HI
+                                    ):
+                                        break
+                                elif flo <= d <= fhi and row_from[fa] <= d <= row_until[fa]:
+                                    break
+                                fa += 1
+                            if fa < fend and tkeys[fa] == key:
+                                n_rows = row_off[ta + 1] - row_off[ta]
+                                vc = G[gb + 5] >> 32
+                                y = tvals[val_off[ta] + vc * n_rows + fa - row_off[ta]]
+                        if y == MISS:  # x is present (the interval check)
+                            continue
+                        gop = G[gb + 4]
+                        if gop == 0:
+                            gok = x == y
+                        elif gop == 1:
+                            gok = x != y
+                        elif gop == 2:
+                            gok = x < y
+                        elif gop == 3:
+                            gok = x <= y
+                        elif gop == 4:
+                            gok = x > y
+                        else:
+                            gok = x >= y
+                        if not gok:
                             continue
                 tasks[nt, 0] = r
                 tasks[nt, 1] = i
@@ -793,7 +867,7 @@ def run_pack(
             # the lister checked it already for diagnosis and line tasks
             gb = 6 * r
             gk = G[gb]
-            if gk & 1 == 1 and (t < n_claim_tasks or sidx[2] >= 0):
+            if (gk == 1 or gk == 3) and (t < n_claim_tasks or sidx[2] >= 0):
                 a = G[gb + 1]
                 g = fgroup[a]
                 col = fcol[a]
@@ -815,7 +889,7 @@ def run_pack(
             hit = -1
             b_lo = rb_off[r]
             b_hi = rb_off[r + 1]
-            if gk == 3:  # the guard is the whole condition: the rule fires
+            if gk == 3 or gk == 7:  # the guard is the whole condition: the rule fires
                 hit = b_lo
                 b_hi = b_lo
             for b in range(b_lo, b_hi):

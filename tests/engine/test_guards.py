@@ -42,7 +42,8 @@ def test_workload_guards_match_reference(tmp_path: Path) -> None:
     cp = compile_pack(pack, interner)
     guards = cp.X[8].reshape(-1, 6)
     assert guards[0, 0] == 2  # the PTP pair rule: the table has the pair (lister, exact)
-    assert guards[1, 0] == 1 and guards[1, 3] == 2 * 10**4  # MUE: units > smallest limit (2)
+    # MUE: units > mue[code] decided by the lister (kind 7), after units > smallest limit (2)
+    assert guards[1, 0] == 7 and guards[1, 3] == 2 * 10**4
     assert not cp.fallback_rules
     batch = ClaimBatch.build(claims, cp.fields_needed, interner)
     got = evaluate([cp], batch)
@@ -168,6 +169,97 @@ def test_same_field_pair_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     assert rows.tolist() == [[f.claim, f.pack, f.rule, f.branch, f.item, f.other] for f in listed]
     results = []
     for fn, block in ((K.run_pack, None), (K.run_pack.py_func, 3)):
+        if block is not None:
+            monkeypatch.setattr(K, "PHASE_BLOCK", block)
+        work = tuple(np.zeros(cp.stack_size + 64, dtype=np.int64) for _ in range(4))
+        out = np.zeros((4000, 5), dtype=np.int64)
+        redo = np.zeros(batch.n_claims, dtype=np.int64)
+        active = np.ones(batch.n_claims, dtype=np.bool_)
+        n = fn(
+            cp.P, cp.X, active, batch.first_date, batch.line_code, _batch_arrays(batch),
+            interner.string_arrays(), cp.L, cp.T, cp.I, work, out, redo,
+        )  # fmt: skip
+        results.append(out[:n].tolist())
+    assert results[0] == results[1] and results[0]
+
+
+def test_table_get_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``line.f op table[key]`` (one key) is decided while listing line tasks (guard kinds 5 / 7).
+
+    A limit table with effective windows (open, ending and starting at a boundary, a window in
+    the middle), a missing limit value, codes without a row and missing codes; claims dated on
+    every boundary and undated (only open rows apply).  The compiled kernel, its twin (several
+    phase blocks) and the reference evaluator agree.
+    """
+    from datetime import date
+    from decimal import Decimal
+
+    from claims.model import Claim, ClaimKind, ServiceLine
+    from dsl.compile import compile_source
+
+    rules = """
+    pack lim { version "1" }
+    table mue limit {
+      source csv "mue.csv"
+      key hcpcs: code
+      value limit: number
+    }
+    rule M-1 "over" { category custom severity error scope line
+      when line.units > mue[line.procedure_code] message "over" }
+    rule M-2 "at least, mirrored" { category custom severity error scope line
+      when mue[line.procedure_code] <= line.units and line.charge > 5 message "ge" }
+    rule M-3 "equal" { category custom severity error scope line
+      when line.units == mue[line.procedure_code] message "eq" }
+    rule M-4 "differs" { category custom severity error scope line
+      when line.units != mue[line.procedure_code] message "ne" }
+    rule M-5 "under" { category custom severity error scope line
+      when line.units < mue[line.procedure_code] message "lt" }
+    """
+    (tmp_path / "mue.csv").write_text(
+        "hcpcs,limit,effective_from,effective_until\n"
+        "99213,2,,\n"
+        "80053,1,,2024-12-31\n"
+        "80053,3,2025-01-01,\n"
+        "J0001,,,\n"
+        "A0002,4,2025-01-03,2025-01-05\n"
+        "A0002,1,2025-01-05,\n"
+    )
+    pack = PackData.load(compile_source(rules, file="lim.rules"), tmp_path)
+    codes = ("99213", "80053", "J0001", "A0002", "11111", "")
+    days = [None, *(date(2024, 12, 30 + k) if k < 2 else date(2025, 1, k - 1) for k in range(8))]
+    claims = []
+    for c in range(90):
+        lines = tuple(
+            ServiceLine(
+                j + 1,
+                Decimal(3 + (c + j) % 5),
+                Decimal((c * 3 + j) % 6),
+                codes[(c + j) % len(codes)],
+                service_date=days[c % len(days)],
+            )
+            for j in range(1 + c % 4)
+        )
+        claims.append(
+            Claim(ClaimKind.PROFESSIONAL, "1", f"P{c}", Decimal(1), "11", "1", lines=lines)
+        )
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    guards = cp.X[8].reshape(-1, 6)
+    assert guards[:, 0].tolist() == [7, 5, 7, 7, 7]
+    assert guards[0, 3] == 10**4 and guards[4, 3] == 4 * 10**4  # smallest / largest limit
+    assert not cp.fallback_rules
+    code, br_pc, rb_off = cp.P[0], cp.P[1], cp.P[3]
+    ops = code[br_pc[rb_off[1]] : br_pc[rb_off[2]], 0].tolist()
+    assert K.OP_TABLE_GET not in ops  # M-2: the lister checked the table conjunct
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    got = evaluate([cp], batch)
+    assert got == reference.evaluate([pack], claims)
+    assert {e.rule_id for e in got} == {"M-1", "M-2", "M-3", "M-4", "M-5"}
+    rows = finding_rows(cp, 0, batch)
+    listed = findings(cp, 0, batch)
+    assert rows.tolist() == [[f.claim, f.pack, f.rule, f.branch, f.item, f.other] for f in listed]
+    results = []
+    for fn, block in ((K.run_pack, None), (K.run_pack.py_func, 7)):
         if block is not None:
             monkeypatch.setattr(K, "PHASE_BLOCK", block)
         work = tuple(np.zeros(cp.stack_size + 64, dtype=np.int64) for _ in range(4))
