@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -232,3 +233,16 @@ def test_damaged_files_agree(
         else:
             del data[k : k + len(token)]
     _same(bytes(data), per_piece)
+
+
+def test_event_arrays_that_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More envelope events than the first pass made room for: counted, then a second pass."""
+    from claims.x12 import _planscan
+
+    data = _file(n_claims=12, per_interchange=3)
+    want = _same(data)
+    monkeypatch.setattr(_planscan, "_MIN_ROWS", 1)  # a 4 KB file: room for one row
+    assert len(data) >> 12 <= 1
+    assert _same(data) == want
+    monkeypatch.setattr(_planscan, "_MIN_ROWS", 10_000)
+    assert _same(data) == want
