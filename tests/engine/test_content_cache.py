@@ -63,22 +63,6 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-@pytest.fixture
-def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Pack directories compiled from rule text (calls to ``dsl.compile.compile_pack``)."""
-    calls: list[Path] = []
-    real = dsl.compile.compile_pack
-
-    def counting(
-        directory: str | Path, options: dsl.compile.CompileOptions | None = None
-    ) -> object:
-        calls.append(Path(directory))
-        return real(directory, options)
-
-    monkeypatch.setattr(dsl.compile, "compile_pack", counting)
-    return calls
-
-
 def _loaded() -> list[PackData]:
     return [
         PackData.load(dsl.compile.compile_pack(BUNDLED_DIR / n), BUNDLED_DIR / n) for n in PACKS

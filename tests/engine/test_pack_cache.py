@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-import dsl.compile
 from claims.model import Claim
 from claims.sources import SAMPLES_DIR, iter_claims, walk_paths
 from dsl import CompileError
@@ -41,22 +40,6 @@ def packs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         shutil.copytree(BUNDLED_DIR / name, tmp_path / name)
         out.append(tmp_path / name)
     return out
-
-
-@pytest.fixture
-def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Pack directories compiled from rule text (the calls to ``dsl.compile.compile_pack``)."""
-    calls: list[Path] = []
-    real = dsl.compile.compile_pack
-
-    def counting(
-        directory: str | Path, options: dsl.compile.CompileOptions | None = None
-    ) -> object:
-        calls.append(Path(directory))
-        return real(directory, options)
-
-    monkeypatch.setattr(dsl.compile, "compile_pack", counting)
-    return calls
 
 
 def _claims() -> list[Claim]:
