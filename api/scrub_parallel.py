@@ -17,6 +17,7 @@ Memory: at most ``2 * jobs`` pieces in flight, each about CHUNK claims.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -210,6 +211,24 @@ def columnar_enabled() -> bool:
 
 
 def _run_task(task: tuple[Path, Piece | None]) -> Rendered:
+    """Scrub one piece of work, with the cyclic collector off meanwhile.
+
+    Why: a piece makes ~10^5 objects that live until its envelopes are rendered (scanned claims,
+    edits, texts), none in cycles; even with ``batch_gc_policy``'s thresholds the collector's
+    generation-0 passes walked them ~200 times per 1,000,000 lines (0.3 s of CPU, ~7 %).
+    Reference counting frees them when the piece is done; anything cyclic is collected by the
+    next pass after the piece.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _scrub_task(task)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _scrub_task(task: tuple[Path, Piece | None]) -> Rendered:
     path, piece = task
     scrubber: Scrubber = _WORKER["scrubber"]
     opts: Options = _WORKER["opts"]

@@ -237,3 +237,37 @@ def test_edits_from_scanned_claims(
     )
     _both(path, scrubber, _opts())
     assert not made
+
+
+def test_task_runs_without_the_cyclic_collector(
+    tmp_path: Path, scrubber: Scrubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's piece runs with the collector off and leaves it as it found it."""
+    import gc
+
+    import api.scrub_parallel as par
+
+    path = tmp_path / "gen.837"
+    path.write_bytes(_x12(30))
+    pieces = plan_pieces(path, 5)
+    assert pieces is not None
+    opts = _opts()
+    render = functools.partial(scrub_module._render, opts.fmt)
+    par._init_worker(scrubber, None, opts, render, scrub_module._error_envelope)
+    seen: list[bool] = []
+    real = par.fast_piece
+
+    def spy(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(par, "fast_piece", spy)
+    was = gc.isenabled()
+    try:
+        for state in (True, False):
+            (gc.enable if state else gc.disable)()
+            got = par._run_task((path, pieces[0]))
+            assert got.texts and gc.isenabled() is state
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False, False]
