@@ -11,7 +11,9 @@ and damaged files):
   event row is ``(kind, start of the terminator, start of the tag, CLMs since the previous event)``;
 * ``isa_tags``: each ``t [\r\n]* ISA`` followed by a byte, as ``(start of the tag, next byte)``;
 * flags: a CR or LF anywhere; a space or tab right before or after a terminator; the same across
-  CR/LF runs (``[ \t][\r\n]+t`` or ``t[\r\n]+[ \t]``).
+  CR/LF runs (``[ \t][\r\n]+t`` or ``t[\r\n]+[ \t]``).  Where the terminator is itself CR or LF
+  a blank before such a run may show as the first of these flags instead of the second: the
+  planner refuses the file on either, so the plans are the same.
 """
 
 from __future__ import annotations
