@@ -782,14 +782,10 @@ def _table_get_guard(em: _Emitter, atom: Compare) -> list[int] | None:
     column has none: never holds) for a first interval check.  Both fields are claim or item-line
     scalars (the lister reads them), the key a string.  The lister checks it exactly.
     """
-    op = atom.op
-    if isinstance(atom.left, FieldRef) and isinstance(atom.right, TableGet):
-        ref, tg = atom.left, atom.right
-    elif isinstance(atom.right, FieldRef) and isinstance(atom.left, TableGet):
-        ref, tg = atom.right, atom.left
-        op = _MIRROR.get(op, op)
-    else:
+    got = _field_vs_table(atom)
+    if got is None:
         return None
+    ref, tg, op = got
     if len(tg.keys) != 1 or not isinstance(tg.keys[0], FieldRef) or not em.tables.ok[tg.table]:
         return None
     key = tg.keys[0]
@@ -806,16 +802,7 @@ def _table_get_guard(em: _Emitter, atom: Compare) -> list[int] | None:
         claim_col = f.slot == SLOT_CLAIM and x.root not in (FieldRoot.LINE, FieldRoot.DIAGNOSIS)
         if not claim_col and (f.slot, x.root) != (SLOT_ITEM, FieldRoot.LINE):
             return None
-    row_off, val_off, vals = em.tables.T[0], em.tables.T[4], em.tables.T[5]
-    n_rows = int(row_off[tg.table + 1] - row_off[tg.table])
-    start = int(val_off[tg.table]) + tg.column * n_rows
-    col = vals[start : start + n_rows]
-    col = col[col != MISS]
-    bound = MISS
-    if col.shape[0] and op in (CmpOp.GT, CmpOp.GE):
-        bound = int(col.min())
-    elif col.shape[0]:
-        bound = int(col.max())
+    bound = _column_bound(em, tg, op)
     em.field(ref)
     em.field(key)
     return [5, info.id, kinfo.id, bound, int(op), tg.table | (tg.column << 32)]
@@ -823,28 +810,43 @@ def _table_get_guard(em: _Emitter, atom: Compare) -> list[int] | None:
 
 def _table_bound(em: _Emitter, atom: Compare) -> tuple[int, int, int, int, int] | None:
     """``field op table[..]``: ``field op' min/max`` of the table column (``op'`` implied)."""
-    op = atom.op
-    if isinstance(atom.left, FieldRef) and isinstance(atom.right, TableGet):
-        ref, tg = atom.left, atom.right
-    elif isinstance(atom.right, FieldRef) and isinstance(atom.left, TableGet):
-        ref, tg = atom.right, atom.left
-        op = _MIRROR.get(op, op)
-    else:
+    got = _field_vs_table(atom)
+    if got is None:
         return None
+    ref, tg, op = got
     if op not in (CmpOp.LT, CmpOp.LE, CmpOp.GT, CmpOp.GE) or not em.tables.ok[tg.table]:
         return None
     info = em.pack.rules.fields[ref.field]
     if info.type not in (ValueType.NUMBER, ValueType.MONEY, ValueType.DATE):
         return None
+    bound = _column_bound(em, tg, op)
+    if bound == MISS:
+        return None
+    return info.id, ref.slot, bound, int(op), 0
+
+
+def _field_vs_table(atom: Compare) -> tuple[FieldRef, TableGet, CmpOp] | None:
+    """``field op table[..]`` in either order: (field, table read, op with the field first)."""
+    if isinstance(atom.left, FieldRef) and isinstance(atom.right, TableGet):
+        return atom.left, atom.right, atom.op
+    if isinstance(atom.right, FieldRef) and isinstance(atom.left, TableGet):
+        return atom.right, atom.left, _MIRROR.get(atom.op, atom.op)
+    return None
+
+
+def _column_bound(em: _Emitter, tg: TableGet, op: CmpOp) -> int:
+    """The smallest (``>``, ``>=``) or largest (other ops) value of ``tg``'s column; MISS if none.
+
+    ``field op table[..]`` can only hold where ``field op bound`` does: a first interval check.
+    """
     row_off, val_off, vals = em.tables.T[0], em.tables.T[4], em.tables.T[5]
     n_rows = int(row_off[tg.table + 1] - row_off[tg.table])
     start = int(val_off[tg.table]) + tg.column * n_rows
     col = vals[start : start + n_rows]
     col = col[col != MISS]
     if not col.shape[0]:
-        return None
-    bound = int(col.min()) if op in (CmpOp.GT, CmpOp.GE) else int(col.max())
-    return info.id, ref.slot, bound, int(op), 0
+        return MISS
+    return int(col.min()) if op in (CmpOp.GT, CmpOp.GE) else int(col.max())
 
 
 def _csr(cands: Mapping[int, set[int]], n_ids: int) -> tuple[I64, I64]:

@@ -49,20 +49,9 @@ class Scrubber:
         warm: bool = True,
         cache: bool = False,
     ) -> None:
-        interner = Interner()
         data = [p if isinstance(p, PackData) else PackData.load(p) for p in packs]
         key = packcache.data_key(data) if cache else None
-        got = packcache.read(key, data) if key is not None else None
-        if got is not None:
-            self._setup(*got, warm=warm)
-            return
-        compiled: dict[str, CompiledPack] = {}
-        for d in data:
-            compiled[d.name] = compile_pack(d, interner)
-        if key is not None:
-            # before warming: kept as compiled, not with the warm-up claim's strings interned
-            packcache.write(key, interner, compiled, data)
-        self._setup(interner, compiled, warm=warm)
+        self._setup(*_read_or_compile(key, lambda: data, data), warm=warm)
 
     def _setup(
         self, interner: Interner, packs: dict[str, CompiledPack], *, warm: bool = True
@@ -110,18 +99,8 @@ class Scrubber:
         ``engine.packcache`` keeps them; ``key`` None: no cache.  The caller makes ``key`` from
         everything ``load`` reads (``packcache.cache_key``).
         """
-        got = packcache.read(key) if key is not None else None
         made = cls.__new__(cls)
-        if got is not None:
-            made._setup(*got)
-            return made
-        interner = Interner()
-        compiled = {d.name: compile_pack(d, interner) for d in load()}
-        made._setup(interner, compiled, warm=False)
-        if key is not None:
-            # before warming: kept as compiled, not with the warm-up claim's strings interned
-            packcache.write(key, interner, compiled)
-        made._warm()
+        made._setup(*_read_or_compile(key, load))
         return made
 
     def packs_for_kinds(
@@ -256,3 +235,23 @@ class _SomeClaims(Sequence[Claim]):
             return self._claims[i]
         except KeyError:
             raise LookupError(f"claim {i} of the scanned batch was not read as an object") from None
+
+
+def _read_or_compile(
+    key: str | None,
+    load: Callable[[], Sequence[PackData]],
+    external: Sequence[PackData] = (),
+) -> tuple[Interner, dict[str, CompiledPack]]:
+    """The interner and packs kept under ``key``, else ``load()`` compiled into a new interner.
+
+    A miss is written to the cache before anything is scrubbed (the warm-up claim's strings are
+    not kept).  ``external``: the loaded packs, kept out of the entry (``packcache.read``).
+    """
+    got = packcache.read(key, external) if key is not None else None
+    if got is not None:
+        return got
+    interner = Interner()
+    compiled = {d.name: compile_pack(d, interner) for d in load()}
+    if key is not None:
+        packcache.write(key, interner, compiled, external)
+    return interner, compiled
