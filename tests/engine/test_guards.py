@@ -11,7 +11,7 @@ import pytest
 from engine import kernels as K
 from engine import reference
 from engine.batch import ClaimBatch, Interner
-from engine.compiled import compile_pack
+from engine.compiled import CompiledPack, compile_pack
 from engine.evaluate import _batch_arrays, evaluate, finding_rows, findings
 from engine.pack import PackData
 
@@ -164,23 +164,7 @@ def test_same_field_pair_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     got = evaluate([cp], batch)
     assert got == reference.evaluate([pack], claims)
     assert {e.rule_id for e in got} == {"S-1", "S-2", "S-3"}
-    rows = finding_rows(cp, 0, batch)
-    listed = findings(cp, 0, batch)
-    assert rows.tolist() == [[f.claim, f.pack, f.rule, f.branch, f.item, f.other] for f in listed]
-    results = []
-    for fn, block in ((K.run_pack, None), (K.run_pack.py_func, 3)):
-        if block is not None:
-            monkeypatch.setattr(K, "PHASE_BLOCK", block)
-        work = tuple(np.zeros(cp.stack_size + 64, dtype=np.int64) for _ in range(4))
-        out = np.zeros((4000, 5), dtype=np.int64)
-        redo = np.zeros(batch.n_claims, dtype=np.int64)
-        active = np.ones(batch.n_claims, dtype=np.bool_)
-        n = fn(
-            cp.P, cp.X, active, batch.first_date, batch.line_code, _batch_arrays(batch),
-            interner.string_arrays(), cp.L, cp.T, cp.I, work, out, redo,
-        )  # fmt: skip
-        results.append(out[:n].tolist())
-    assert results[0] == results[1] and results[0]
+    _kernel_equals_twin(cp, batch, interner, monkeypatch, block=3)
 
 
 def test_table_get_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,13 +239,25 @@ def test_table_get_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     got = evaluate([cp], batch)
     assert got == reference.evaluate([pack], claims)
     assert {e.rule_id for e in got} == {"M-1", "M-2", "M-3", "M-4", "M-5"}
+    _kernel_equals_twin(cp, batch, interner, monkeypatch, block=7)
+
+
+def _kernel_equals_twin(
+    cp: CompiledPack,
+    batch: ClaimBatch,
+    interner: Interner,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    block: int,
+) -> None:
+    """Finding rows equal findings; kernel rows equal its twin's in phase blocks of ``block``."""
     rows = finding_rows(cp, 0, batch)
     listed = findings(cp, 0, batch)
     assert rows.tolist() == [[f.claim, f.pack, f.rule, f.branch, f.item, f.other] for f in listed]
     results = []
-    for fn, block in ((K.run_pack, None), (K.run_pack.py_func, 7)):
-        if block is not None:
-            monkeypatch.setattr(K, "PHASE_BLOCK", block)
+    for fn, phase_block in ((K.run_pack, None), (K.run_pack.py_func, block)):
+        if phase_block is not None:
+            monkeypatch.setattr(K, "PHASE_BLOCK", phase_block)
         work = tuple(np.zeros(cp.stack_size + 64, dtype=np.int64) for _ in range(4))
         out = np.zeros((4000, 5), dtype=np.int64)
         redo = np.zeros(batch.n_claims, dtype=np.int64)
