@@ -262,9 +262,87 @@ def _kernel_equals_twin(
         out = np.zeros((4000, 5), dtype=np.int64)
         redo = np.zeros(batch.n_claims, dtype=np.int64)
         active = np.ones(batch.n_claims, dtype=np.bool_)
-        n = fn(
-            cp.P, cp.X, active, batch.first_date, batch.line_code, _batch_arrays(batch),
-            interner.string_arrays(), cp.L, cp.T, cp.I, work, out, redo,
-        )  # fmt: skip
+        with np.errstate(over="ignore"):  # the twin's hashes wrap like int64 in the kernel
+            n = fn(
+                cp.P, cp.X, active, batch.first_date, batch.line_code, _batch_arrays(batch),
+                interner.string_arrays(), cp.L, cp.T, cp.I, work, out, redo,
+            )  # fmt: skip
         results.append(out[:n].tolist())
     assert results[0] == results[1] and results[0]
+
+
+def test_pair_filter_by_unordered_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pair lister's filter answers both orders of two lines from one word, exactly.
+
+    Pair rules over two PTP-layout tables: one keyed by one column on both sides (the two orders
+    share a filter word), one keyed by two columns (procedure code of the line, revenue code of
+    the other).  Rows in one direction only, in both, a code equal on both sides, codes that are
+    only ever the second key (interned after every first key), claims of 0-2 lines and one of 70
+    lines (beyond the lister's first 64 x 64 answers).  Edits equal the reference evaluator's;
+    the kernel's rows equal its twin's in phase blocks.
+    """
+    from datetime import date
+    from decimal import Decimal
+
+    from claims.model import Claim, ClaimKind, ServiceLine
+    from dsl.compile import compile_source
+
+    a_codes = [f"{10000 + i}" for i in range(12)]
+    b_codes = [f"{90000 + i}" for i in range(6)]  # only ever column 2 of `pp`
+    rows = [(a_codes[i], a_codes[(i * 5 + 1) % 12]) for i in range(12)]
+    rows += [(a_codes[3], a_codes[3]), (a_codes[4], a_codes[7]), (a_codes[7], a_codes[4])]
+    rows += [(a_codes[i], b_codes[i % 6]) for i in range(0, 12, 2)]
+    rev = [f"0{450 + i}" for i in range(5)]
+    rrows = [(a_codes[i], rev[i % 5]) for i in range(0, 12, 3)]
+
+    def ptp(pairs: list[tuple[str, str]]) -> str:
+        return "preamble\n" + "".join(f"{a}\t{b}\t\t20200101\t*\t0\tx\n" for a, b in pairs)
+
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "pp.txt").write_text(ptp(rows))
+    (tmp_path / "tables" / "pr.txt").write_text(ptp(rrows))
+    rules = """
+    pack pairs { version "1" }
+    table pp pair { source ncci_ptp "tables/pp.txt"
+      key column_1: code, column_2: code value modifier_indicator: code, rationale: text }
+    table pr pair { source ncci_ptp "tables/pr.txt"
+      key column_1: code, column_2: code value modifier_indicator: code, rationale: text }
+    rule P-1 "code pair" { category custom severity error scope pair
+      when (line.procedure_code, other.procedure_code) in pp message "pp" }
+    rule P-2 "code and revenue" { category custom severity error scope pair
+      when (line.procedure_code, other.revenue_code) in pr message "pr" }
+    """
+    (tmp_path / "pairs.rules").write_text(rules)
+    pack = PackData.load(compile_source(rules, file="pairs.rules"), tmp_path)
+    every = a_codes + b_codes
+    claims = []
+    for c in range(60):
+        n = 70 if c == 7 else c % 7
+        lines = tuple(
+            ServiceLine(
+                j + 1,
+                Decimal(10),
+                Decimal(1),
+                every[(c * 3 + j * 7) % len(every)] if (c + j) % 11 else "",
+                revenue_code=rev[(c + j) % 5] if (c + j) % 4 else "",
+                service_date=date(2025, 1, 2),
+            )
+            for j in range(n)
+        )
+        claims.append(
+            Claim(ClaimKind.PROFESSIONAL, "1", f"P{c}", Decimal(1), "11", "1", lines=lines)
+        )
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    ids = interner.encode(every)
+    assert ids[len(a_codes) :].min() > ids[: len(a_codes)].max()  # `pp`'s second keys come last
+    guards = cp.X[8].reshape(-1, 6)
+    assert guards[0, 0] == 2 and guards[1, 0] == 2
+    assert guards[1, 2] != guards[1, 4]  # two key columns
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    got = evaluate([cp], batch)
+    assert got == reference.evaluate([pack], claims)
+    fired = {(e.rule_id, e.claim_index) for e in got}
+    assert ("P-1", 7) in fired and ("P-2", 7) in fired
+    assert {r for r, _ in fired} == {"P-1", "P-2"}
+    _kernel_equals_twin(cp, batch, interner, monkeypatch, block=4)
