@@ -194,19 +194,14 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
         if table_ok and order.shape[0] and lt.keys[0].type in _STR_TYPES:
             k1 = keys[-1] >> 32 if len(enc_keys) == 2 else keys[-1]
             n_dir = int(k1[-1]) + 1
-            # pairs of codes get a filter with a block for every code of either key (see
-            # _pair_filter); a date or flag as second key bisects the first key's rows
-            pair_codes = len(enc_keys) == 2 and lt.keys[1].type in _STR_TYPES
-            if pair_codes:
-                n_dir = max(n_dir, int((keys[-1] & 0xFFFFFFFF).max()) + 1)
             dir_at.append(len(dirs))
             dir_n.append(n_dir)
             starts = np.searchsorted(k1, np.arange(n_dir + 1, dtype=np.int64))
             dirs.extend(starts.tolist())
-            # membership prefilter of pair tables: per smaller key a block of words
-            if pair_codes:
+            # membership prefilter of pair tables: per first key a block of words
+            if len(enc_keys) == 2:
                 filt_at[-1] = 1
-                fo, fw = _pair_filter(k1, keys[-1] & 0xFFFFFFFF, n_dir, n_words)
+                fo, fw = _pair_filter(k1, keys[-1] & 0xFFFFFFFF, np.diff(starts), n_words)
                 n_words += fw.shape[0]
                 words.append(fw)
                 ho, hs = _pair_hash(keys[-1], froms[-1], untils[-1], n_dir, n_slots)
@@ -255,45 +250,27 @@ FILTER_BITS: Final = 16
 """Filter bits per table row (three of them set per row): about 0.5 % false positives."""
 
 
-def _pair_filter(k1: I64, k2: I64, n_dir: int, base: int) -> tuple[I64, I64]:
-    """Membership filter of a pair table by unordered key (see :func:`engine.kernels.pair_maybe`).
+def _pair_filter(k1: I64, k2: I64, counts: I64, base: int) -> tuple[I64, I64]:
+    """Per-first-key membership filter of a pair table (see :func:`engine.kernels.pair_maybe`).
 
-    ``k1``/``k2`` are the rows' keys (interned ids below ``n_dir``).  A row sets three bits of one
-    word in the block of the smaller of its two keys, the word chosen by the hash of the larger;
-    which three bits also depends on the direction (:func:`_pair_bits`: the first key the larger
-    or not).  So the pairs ``(a, b)`` and ``(b, a)`` of two lines share one word and
-    the pair lister answers both with one memory access, where a block per first key needed two
-    (the filter words are the pair rules' main cost: a few MB, probed ~5 times per line).
-    Returns word offsets per code (``off[k] .. off[k + 1]``: the block of ``k``, a power of two
-    words, empty when no row has ``k`` as its smaller key; ``base`` added) and the words (int64).
+    ``k1``/``k2`` are the rows' keys (sorted by ``k1``), ``counts[k]`` the rows of first key
+    ``k``.  Returns word offsets aligned with the directory (``off[k] .. off[k + 1]``: the block
+    of ``k``, a power of two words, empty when ``k`` has no rows; ``base`` added) and the words
+    (int64).  A row sets three bits of one word of its first key's block, chosen by the hash of its
+    second key.
     """
-    lo = np.minimum(k1, k2)
-    hi = np.maximum(k1, k2)
-    counts = np.bincount(lo, minlength=n_dir).astype(np.int64)
     need = (counts * FILTER_BITS + 63) // 64
     nw = np.where(counts > 0, 1 << np.ceil(np.log2(np.maximum(need, 1))).astype(np.int64), 0)
-    off = np.zeros(n_dir + 1, dtype=np.int64)
+    off = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(nw, out=off[1:])
     words = np.zeros(int(off[-1]), dtype=np.int64)
-    at, bits = _pair_bits(hi, k1 > k2)
-    np.bitwise_or.at(words, off[lo] + (at & (nw[lo] - 1)), bits)
-    return off + base, words
-
-
-def _pair_bits(hi: I64, larger_first: Any) -> tuple[I64, I64]:
-    """The filter word (before masking to the block) and the three bits of pairs by their keys.
-
-    ``hi`` is the larger key; the bits come from its multiply-shift hash ``h`` (the top three
-    6-bit fields) when the first key is not the larger one, else from ``h * HASH_MUL`` (the same
-    fields), so the two directions of one unordered pair test different bits of one word.
-    :func:`engine.kernels.pair_maybe` and ``run_pack`` compute the same, written out.
-    """
-    one = np.int64(1)
     with np.errstate(over="ignore"):
-        h = (hi & 0xFFFFFFFF) * np.int64(K.HASH_MUL)
-        g = np.where(larger_first, h * np.int64(K.HASH_MUL), h)
-    bits = (one << ((g >> 58) & 63)) | (one << ((g >> 52) & 63)) | (one << ((g >> 46) & 63))
-    return (h >> 32) & 0x7FFFFFFF, bits
+        h = k2 * np.int64(K.HASH_MUL)
+    at = off[k1] + ((h >> 32) & (nw[k1] - 1))
+    one = np.int64(1)
+    bits = (one << ((h >> 58) & 63)) | (one << ((h >> 52) & 63)) | (one << ((h >> 46) & 63))
+    np.bitwise_or.at(words, at, bits)
+    return off + base, words
 
 
 _I32_MIN: Final = -(2**31)

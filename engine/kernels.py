@@ -12,13 +12,11 @@ Array groups (all int64 unless noted):
 * ``L`` literal sets: ``mem_off, mem, rng_off, rng_lo, rng_hi, pre_off, pre, str_order``
 * ``T`` tables: ``row_off, keys, row_from, row_until, val_off, vals, lo, hi, n_keys, dir_at,
   dir_n, dir_off`` (``dir_off[dir_at[t] + k] ..`` are the rows of table ``t`` whose first key is
-  the interned id ``k < dir_n[t]``; ``dir_at[t] == -1``: no directory, bisect all rows; for a
-  two-key table ``dir_n`` covers the codes of both keys), then
-  ``filt_at, fw_off, fw``: for two-key tables (``filt_at[t] >= 0``) a membership filter by
-  unordered key that rejects most absent pairs with one memory access (:func:`pair_maybe`): the
-  words ``fw[fw_off[dir_at[t] + k] .. fw_off[dir_at[t] + k + 1]]`` (a power of two of them, none
-  when no row has ``k`` as its smaller key) hold the rows whose smaller key is ``k``, the bits
-  telling the two directions apart, so one access answers both ``(a, b)`` and ``(b, a)``; then
+  the interned id ``k < dir_n[t]``; ``dir_at[t] == -1``: no directory, bisect all rows), then
+  ``filt_at, fw_off, fw``: for two-key tables (``filt_at[t] >= 0``) a membership filter per first
+  key that rejects most absent pairs with one memory access (:func:`pair_maybe`): the words
+  ``fw[fw_off[dir_at[t] + k] .. fw_off[dir_at[t] + k + 1]]`` (a power of two of them, none when
+  ``k`` has no rows), so the probes of one line (one first key) stay in one small block; then
   ``hs_off, hs``: for the same tables an exact hash per first key whose slots hold a key's first
   row and that row's dates (:func:`pair_find`), so a pair that passes the filter costs one slot
 * ``I`` ICD-10-CM and per-call scalars: ``valid ids (sorted), billable ids (sorted), env`` where
@@ -280,26 +278,23 @@ def _find(
 def pair_maybe(T: Any, t: int, k1: int, k2: int) -> bool:
     """False when the pair ``(k1, k2)`` (interned ids) is certainly not a key of table ``t``.
 
-    The filter block of the smaller key: the word chosen by the hash of the larger must have all
-    three bits of the pair's direction set (:func:`engine.compiled._pair_filter`).  ``run_pack``
-    writes this out (listing pair tasks, ``table.has``).
+    The filter block of first key ``k1``: the word chosen by the hash of ``k2`` must have all
+    three of ``k2``'s bits set.  ``run_pack`` writes this out (listing pair tasks, ``table.has``).
     """
     dir_at, dir_n = T[9], T[10]
     fw_off, fw = T[13], T[14]
     if T[12][t] < 0:
         return True
-    lo = min(k1, k2)
-    hi = max(k1, k2)
-    if lo < 0 or hi >= dir_n[t]:
+    if k1 < 0 or k1 >= dir_n[t]:
         return False
-    w0 = fw_off[dir_at[t] + lo]
-    nw = fw_off[dir_at[t] + lo + 1] - w0
+    w0 = fw_off[dir_at[t] + k1]
+    nw = fw_off[dir_at[t] + k1 + 1] - w0
     if nw == 0:
         return False
-    h = (hi & 0xFFFFFFFF) * HASH_MUL
-    g = h * HASH_MUL if k1 > k2 else h
+    h = (k2 & 0xFFFFFFFF) * HASH_MUL
     w = fw[w0 + ((h >> 32) & (nw - 1))]
-    return bool((w >> ((g >> 58) & 63)) & (w >> ((g >> 52) & 63)) & (w >> ((g >> 46) & 63)) & 1)
+    hb = (w >> ((h >> 58) & 63)) & (w >> ((h >> 52) & 63))
+    return bool(hb & (w >> ((h >> 46) & 63)) & 1 != 0)
 
 
 @njit(cache=True, nogil=True)
@@ -540,8 +535,9 @@ def run_pack(
     n_pair_always = pair_always.shape[0]
     has_pairs = n_pair_always > 0 or pcand_rules.shape[0] > 0  # else phase 0 has nothing to do
     tasks = np.empty((1024, 5), dtype=np.int64)
-    # per ordered pair of a claim's lines: 1 when the pair filter lets it through (grows)
-    pmay = np.empty((64, 64), dtype=np.uint8)
+    # per line of a claim: the filter probe of its pair key (word bits, bit mask; 0: missing)
+    phw = np.empty(64, dtype=np.int64)
+    pmk = np.empty(64, dtype=np.int64)
     all_open = True  # no rule has an effective window: skip the per-task date check
     for r in range(rlo.shape[0]):
         if rlo[r] != OPEN_LO or rhi[r] != OPEN_HI:
@@ -603,12 +599,10 @@ def run_pack(
                 need += p * (l1 - l0 - 1)
         if need > tasks.shape[0]:
             tasks = np.empty((2 * need, 5), dtype=np.int64)
-        if l1 - l0 > pmay.shape[0]:
-            pmay = np.empty((2 * (l1 - l0), 2 * (l1 - l0)), dtype=np.uint8)
-        # the table and key columns ``pmay`` holds the filter's answers for in this claim
-        p_ta = -1
-        p_c1 = -1
-        p_col = -1
+        if l1 - l0 > phw.shape[0]:
+            phw = np.empty(2 * (l1 - l0), dtype=np.int64)
+            pmk = np.empty(2 * (l1 - l0), dtype=np.int64)
+        p_col = -1  # the column phw / pmk hold for this claim
         nt = 0
         for q in range(n_claim_rules if ph == 1 else 0):
             r = claim_rules[q]
@@ -760,57 +754,39 @@ def run_pack(
                     continue
                 # guard kind 2 (engine.compiled._guard): table ``ta`` has the pair (item key,
                 # other key) effective on the claim's date; the compiled program does not
-                # check it again.  The membership filter first (for every ordered pair of the
-                # claim's lines at once, see below), then :func:`pair_find` written out (no helper
+                # check it again.  The membership filter first (the probe of each other line
+                # computed once per claim), then :func:`pair_find` written out (no helper
                 # copying arrays); the row found seeds the interpreter's table memo
                 ta = G[gb + 1]
-                pc1 = fcol[G[gb + 2]]
-                pc2 = fcol[G[gb + 4]]
-                pk1 = line_cols[pc1, i]
+                pk1 = line_cols[fcol[G[gb + 2]], i]
                 if pk1 < 0 or pk1 >= dir_n[ta]:  # also MISS
                     continue
-                if ta != p_ta or pc1 != p_c1 or pc2 != p_col:
-                    # :func:`pair_maybe` of every ordered pair (a, b) of the claim's lines into
-                    # pmay[a, b]; both orders of two lines test one filter word (the block of
-                    # the smaller key) when the keys come from one column
-                    p_ta = ta
-                    p_c1 = pc1
+                w0 = fw_off[dir_at[ta] + pk1]
+                nw = fw_off[dir_at[ta] + pk1 + 1] - w0
+                if nw == 0:
+                    continue
+                pc2 = fcol[G[gb + 4]]
+                if pc2 != p_col:
                     p_col = pc2
-                    fo = dir_at[ta]
-                    fn = dir_n[ta]
-                    for ia in range(l0, l1):
-                        for ib in range(ia + 1, l1):
-                            for od in range(2):
-                                # od 0: (ia, ib); od 1: (ib, ia), the word read again only
-                                # when the keys come from two columns
-                                ka = line_cols[pc1, ia if od == 0 else ib]
-                                kb = line_cols[pc2, ib if od == 0 else ia]
-                                if od == 0 or pc1 != pc2:
-                                    flk = min(ka, kb)
-                                    fhk = max(ka, kb)
-                                    fwd = 0
-                                    fh = 0
-                                    if flk >= 0 and fhk < fn:  # also MISS
-                                        w0 = fw_off[fo + flk]
-                                        nw = fw_off[fo + flk + 1] - w0
-                                        if nw > 0:
-                                            fh = (fhk & 0xFFFFFFFF) * HASH_MUL
-                                            fwd = fw[w0 + ((fh >> 32) & (nw - 1))]
-                                gm = fh * HASH_MUL if ka > kb else fh
-                                ok = (
-                                    (fwd >> ((gm >> 58) & 63))
-                                    & (fwd >> ((gm >> 52) & 63))
-                                    & (fwd >> ((gm >> 46) & 63))
-                                    & 1
-                                )
-                                if od == 0:
-                                    pmay[ia - l0, ib - l0] = ok
-                                else:
-                                    pmay[ib - l0, ia - l0] = ok
+                    for j in range(l0, l1):
+                        pk2 = line_cols[pc2, j]
+                        if pk2 == MISS:
+                            phw[j - l0] = 0
+                            pmk[j - l0] = 0
+                        else:
+                            h = (pk2 & 0xFFFFFFFF) * HASH_MUL
+                            phw[j - l0] = (h >> 32) & 0x7FFFFFFF
+                            pmk[j - l0] = (
+                                (1 << ((h >> 58) & 63))
+                                | (1 << ((h >> 52) & 63))
+                                | (1 << ((h >> 46) & 63))
+                            )
                 s0 = -1
                 ns = 0
                 for j in range(l0, l1):
-                    if j == i or pmay[i - l0, j - l0] == 0:
+                    mk = pmk[j - l0]
+                    w = fw[w0 + (phw[j - l0] & (nw - 1))]
+                    if w & mk != mk or mk == 0 or j == i:
                         continue
                     if s0 < 0:
                         s0 = hs_off[dir_at[ta] + pk1]
@@ -1087,22 +1063,19 @@ def run_pack(
                             else:
                                 maybe = True
                                 if filt_at[a] >= 0:
-                                    # :func:`pair_maybe` written out
-                                    flk = min(k1, k2)
-                                    fhk = max(k1, k2)
-                                    if flk < 0 or fhk >= dir_n[a]:
+                                    if k1 < 0 or k1 >= dir_n[a]:
                                         maybe = False
                                     else:
-                                        w0 = fw_off[dir_at[a] + flk]
-                                        nw = fw_off[dir_at[a] + flk + 1] - w0
+                                        w0 = fw_off[dir_at[a] + k1]
+                                        nw = fw_off[dir_at[a] + k1 + 1] - w0
                                         if nw == 0:
                                             maybe = False
                                         else:
-                                            h = (fhk & 0xFFFFFFFF) * HASH_MUL
-                                            g = h * HASH_MUL if k1 > k2 else h
+                                            h = (k2 & 0xFFFFFFFF) * HASH_MUL
                                             w = fw[w0 + ((h >> 32) & (nw - 1))]
-                                            hb = (w >> ((g >> 58) & 63)) & (w >> ((g >> 52) & 63))
-                                            maybe = hb & (w >> ((g >> 46) & 63)) & 1 != 0
+                                            hb = (w >> ((h >> 58) & 63)) & (w >> ((h >> 52) & 63))
+                                            hb &= w >> ((h >> 46) & 63)
+                                            maybe = hb & 1 != 0
                                 if maybe and filt_at[a] >= 0:
                                     # :func:`pair_find` written out: the exact hash block of
                                     # first key k1 gives the row and its dates in one slot

@@ -271,15 +271,17 @@ def _kernel_equals_twin(
     assert results[0] == results[1] and results[0]
 
 
-def test_pair_filter_by_unordered_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pair lister's filter answers both orders of two lines from one word, exactly.
+def test_pair_guard_two_columns_and_long_claims(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pair lister's filter and exact hash, for one key column or two, stay exact.
 
-    Pair rules over two PTP-layout tables: one keyed by one column on both sides (the two orders
-    share a filter word), one keyed by two columns (procedure code of the line, revenue code of
-    the other).  Rows in one direction only, in both, a code equal on both sides, codes that are
-    only ever the second key (interned after every first key), claims of 0-2 lines and one of 70
-    lines (beyond the lister's first 64 x 64 answers).  Edits equal the reference evaluator's;
-    the kernel's rows equal its twin's in phase blocks.
+    Pair rules over two PTP-layout tables: one keyed by one column on both sides, one keyed by
+    two columns (procedure code of the line, revenue code of the other).  Rows in one direction
+    only, in both, a code equal on both sides, codes that are only ever the second key (interned
+    after every first key, so beyond the first keys' directory), claims of 0-6 lines and one of
+    70 lines (beyond the lister's first buffers).  Edits equal the reference evaluator's; the
+    kernel's rows equal its twin's in phase blocks.
     """
     from datetime import date
     from decimal import Decimal
