@@ -479,6 +479,301 @@ def guard_intervals(G: Any, n_rules: int) -> Any:
     return gv
 
 
+PAIR_TEMPLATE_MAX = 16  # claims of up to this many lines list their pairs from a template
+
+
+@njit(cache=True, nogil=True)
+def list_pairs(
+    X: Any,
+    rlo: Any,
+    rhi: Any,
+    all_open: bool,
+    active: Any,
+    dates: Any,
+    line_code: Any,
+    line_cols: Any,
+    fcol: Any,
+    line_off: Any,
+    T: Any,
+    c0: int,
+    c1: int,
+    poff: Any,
+    ptask: Any,
+) -> tuple[Any, int]:
+    """List the pair-rule tasks of claims ``c0 .. c1`` (phase 0 of a block of :func:`run_pack`).
+
+    Rows ``(rule, item line, other line, table row or -1, packed key)`` in the order one claim's
+    listing gives them (per line, per rule, per other line); the rows of claim ``c`` are
+    ``poff[c - c0] .. poff[c - c0 + 1]``.  Returns the rows (``ptask``, or a larger copy when it
+    was too small) and their number.
+
+    Per claim, candidates first, then the exact table lookup of those that need one (guard kind
+    2: the membership filter let them through; about 1 % of the pairs on the issue-4 workload).
+    When the pack has one pair rule and it has a guard of kind 2 (the NCCI PTP shape), a claim of
+    at most :data:`PAIR_TEMPLATE_MAX` lines is probed in one loop over its ordered line pairs
+    taken from a template (the per-line filter block and hash computed first): the nested loops
+    per line and rule cost a mispredicted exit per line, ~30 ns per line on that workload.
+    """
+    pair_always = X[3]
+    pcand_off, pcand_rules, G = X[6], X[7], X[8]
+    row_off, tkeys, row_from, row_until = T[0], T[1], T[2], T[3]
+    tlo, thi = T[6], T[7]
+    dir_at, dir_n, fw_off, fw = T[9], T[10], T[13], T[14]
+    hs_off, hs = T[15], T[16]
+    n_pcand = pcand_off.shape[0] - 1
+    n_pair_always = pair_always.shape[0]
+    tasks = ptask
+    # the one pair rule with a guard of kind 2, else -1 (every claim takes the general loops)
+    one = -1
+    if n_pair_always == 1 and pcand_rules.shape[0] == 0:
+        one = pair_always[0]
+    elif n_pair_always == 0 and pcand_rules.shape[0] > 0:
+        one = pcand_rules[0]
+        for q in range(pcand_rules.shape[0]):
+            if pcand_rules[q] != one:
+                one = -1
+                break
+    if one >= 0 and G[6 * one] != 2:
+        one = -1
+    # templates: the ordered pairs (a, b), a != b, of n lines at tpl_off[n] .. tpl_off[n + 1]
+    tpl_off = np.zeros(PAIR_TEMPLATE_MAX + 2, dtype=np.int64)
+    for n in range(PAIR_TEMPLATE_MAX + 1):
+        tpl_off[n + 1] = tpl_off[n] + n * (n - 1)
+    tpl_a = np.empty(tpl_off[PAIR_TEMPLATE_MAX + 1], dtype=np.int64)
+    tpl_b = np.empty(tpl_off[PAIR_TEMPLATE_MAX + 1], dtype=np.int64)
+    for n in range(PAIR_TEMPLATE_MAX + 1):
+        t = tpl_off[n]
+        for ia in range(n):
+            for ib in range(n):
+                if ia != ib:
+                    tpl_a[t] = ia
+                    tpl_b[t] = ib
+                    t += 1
+    # per line of a claim: the filter probe of its pair key (word bits, bit mask; 0: missing),
+    # and, on the template path, its own key's filter block (start, words; 0 words: no pairs)
+    phw = np.empty(64, dtype=np.int64)
+    pmk = np.empty(64, dtype=np.int64)
+    pw0 = np.empty(64, dtype=np.int64)
+    pnw = np.empty(64, dtype=np.int64)
+    # a claim's candidates: rule, line, other line, 1 when the exact lookup decides
+    cand = np.empty((256, 4), dtype=np.int64)
+    nt = 0
+    for c in range(c0, c1):
+        poff[c - c0] = nt
+        if not active[c]:
+            continue
+        l0, l1 = line_off[c], line_off[c + 1]
+        if l1 - l0 < 2:
+            continue
+        d = dates[c]
+        need = 0
+        if one >= 0:  # at most one task per ordered pair
+            need = (l1 - l0) * (l1 - l0 - 1)
+        else:
+            for i in range(l0, l1):
+                k = line_code[i]
+                p = n_pair_always
+                if 0 <= k < n_pcand:
+                    p += pcand_off[k + 1] - pcand_off[k]
+                need += p * (l1 - l0 - 1)
+        if nt + need > tasks.shape[0]:
+            grown = np.empty((2 * (nt + need), 5), dtype=np.int64)
+            grown[:nt] = tasks[:nt]
+            tasks = grown
+        if need > cand.shape[0]:
+            cand = np.empty((2 * need, 4), dtype=np.int64)
+        if l1 - l0 > phw.shape[0]:
+            phw = np.empty(2 * (l1 - l0), dtype=np.int64)
+            pmk = np.empty(2 * (l1 - l0), dtype=np.int64)
+            pw0 = np.empty(2 * (l1 - l0), dtype=np.int64)
+            pnw = np.empty(2 * (l1 - l0), dtype=np.int64)
+        nc = 0
+        if one >= 0 and l1 - l0 <= PAIR_TEMPLATE_MAX:
+            r = one
+            if not all_open and not _effective(rlo[r], rhi[r], d):
+                continue
+            gb = 6 * r
+            ta = G[gb + 1]
+            pc1 = fcol[G[gb + 2]]
+            pc2 = fcol[G[gb + 4]]
+            fa = dir_at[ta]
+            fn = dir_n[ta]
+            for q in range(l1 - l0):
+                # the line's own key: its filter block when the rule applies to it
+                pk1 = line_cols[pc1, l0 + q]
+                k = line_code[l0 + q]
+                applies = n_pair_always == 1 or (
+                    0 <= k < n_pcand and pcand_off[k + 1] > pcand_off[k]
+                )
+                if applies and 0 <= pk1 < fn:  # also MISS
+                    pw0[q] = fw_off[fa + pk1]
+                    pnw[q] = fw_off[fa + pk1 + 1] - pw0[q]
+                else:
+                    pw0[q] = 0
+                    pnw[q] = 0
+                # the line as the other line: the word and bits its key picks
+                pk2 = line_cols[pc2, l0 + q]
+                h = (pk2 & 0xFFFFFFFF) * HASH_MUL
+                phw[q] = (h >> 32) & 0x7FFFFFFF
+                pmk[q] = (
+                    0
+                    if pk2 == MISS
+                    else (1 << ((h >> 58) & 63)) | (1 << ((h >> 52) & 63)) | (1 << ((h >> 46) & 63))
+                )
+            n = l1 - l0
+            for t in range(tpl_off[n], tpl_off[n + 1]):
+                ia = tpl_a[t]
+                ib = tpl_b[t]
+                nw = pnw[ia]
+                mk = pmk[ib]
+                w = fw[pw0[ia] + (phw[ib] & (nw - 1))] if nw > 0 else 0
+                if w & mk == mk and mk != 0:
+                    cand[nc, 0] = r
+                    cand[nc, 1] = l0 + ia
+                    cand[nc, 2] = l0 + ib
+                    cand[nc, 3] = 1
+                    nc += 1
+        else:
+            p_col = -1  # the column phw / pmk hold for this claim
+            for i in range(l0, l1):
+                k = line_code[i]
+                n_pc = pcand_off[k + 1] - pcand_off[k] if 0 <= k < n_pcand else 0
+                for q in range(n_pair_always + n_pc):
+                    if q < n_pair_always:
+                        r = pair_always[q]
+                    else:
+                        r = pcand_rules[pcand_off[k] + q - n_pair_always]
+                    if not all_open and not _effective(rlo[r], rhi[r], d):
+                        continue
+                    gb = 6 * r
+                    if G[gb] != 2:
+                        # guard kind 4 (engine.compiled._same_field_pair): only the other lines
+                        # whose column value equals this line's, both present
+                        eq = fcol[G[gb + 1]] if G[gb] == 4 else -1
+                        xi = line_cols[eq, i] if eq >= 0 else 0
+                        if xi == MISS:
+                            continue
+                        for j in range(l0, l1):
+                            if j != i and (eq < 0 or line_cols[eq, j] == xi):
+                                cand[nc, 0] = r
+                                cand[nc, 1] = i
+                                cand[nc, 2] = j
+                                cand[nc, 3] = 0
+                                nc += 1
+                        continue
+                    # guard kind 2 (engine.compiled._guard): table ``ta`` has the pair (item
+                    # key, other key) effective on the claim's date; the compiled program does
+                    # not check it again.  The membership filter here (the probe of each other
+                    # line computed once per claim), the exact lookup below
+                    ta = G[gb + 1]
+                    pk1 = line_cols[fcol[G[gb + 2]], i]
+                    if pk1 < 0 or pk1 >= dir_n[ta]:  # also MISS
+                        continue
+                    w0 = fw_off[dir_at[ta] + pk1]
+                    nw = fw_off[dir_at[ta] + pk1 + 1] - w0
+                    if nw == 0:
+                        continue
+                    pc2 = fcol[G[gb + 4]]
+                    if pc2 != p_col:
+                        p_col = pc2
+                        for j in range(l0, l1):
+                            pk2 = line_cols[pc2, j]
+                            if pk2 == MISS:
+                                phw[j - l0] = 0
+                                pmk[j - l0] = 0
+                            else:
+                                h = (pk2 & 0xFFFFFFFF) * HASH_MUL
+                                phw[j - l0] = (h >> 32) & 0x7FFFFFFF
+                                pmk[j - l0] = (
+                                    (1 << ((h >> 58) & 63))
+                                    | (1 << ((h >> 52) & 63))
+                                    | (1 << ((h >> 46) & 63))
+                                )
+                    for j in range(l0, l1):
+                        mk = pmk[j - l0]
+                        w = fw[w0 + (phw[j - l0] & (nw - 1))]
+                        if w & mk != mk or mk == 0 or j == i:
+                            continue
+                        cand[nc, 0] = r
+                        cand[nc, 1] = i
+                        cand[nc, 2] = j
+                        cand[nc, 3] = 1
+                        nc += 1
+        # the candidates in order: the exact lookup (:func:`pair_find` written out, no helper
+        # copying arrays) for those the filter let through; the row found seeds the
+        # interpreter's table memo
+        for q in range(nc):
+            r = cand[q, 0]
+            i = cand[q, 1]
+            j = cand[q, 2]
+            if cand[q, 3] == 0:
+                tasks[nt, 0] = r
+                tasks[nt, 1] = i
+                tasks[nt, 2] = j
+                tasks[nt, 3] = -1
+                nt += 1
+                continue
+            gb = 6 * r
+            ta = G[gb + 1]
+            pk1 = line_cols[fcol[G[gb + 2]], i]
+            pk2 = line_cols[fcol[G[gb + 4]], j]
+            s0 = hs_off[dir_at[ta] + pk1]
+            ns = hs_off[dir_at[ta] + pk1 + 1] - s0
+            key = (pk1 << 32) | (pk2 & 0xFFFFFFFF)
+            kl = pk2 & 0xFFFFFFFF
+            pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
+            row = -1
+            flo, fhi = tlo[ta], thi[ta]
+            while ns > 0:
+                w = hs[2 * (s0 + pos)]
+                if w == -1:
+                    break
+                if (w >> 32) & 0xFFFFFFFF == kl:
+                    fi = row_off[ta] + (w & 0xFFFFFFFF)
+                    wd = hs[2 * (s0 + pos) + 1]
+                    fr = wd >> 32
+                    un = wd & 0xFFFFFFFF
+                    if un >= 0x80000000:
+                        un -= 0x100000000
+                    if d == MISS:
+                        if fr == _I32_MIN and un == _I32_MAX and flo == OPEN_LO and fhi == OPEN_HI:
+                            row = fi
+                            break
+                    elif flo <= d <= fhi and fr <= d <= un:
+                        row = fi
+                        break
+                    # not effective by the slot's dates: the key's rows in order
+                    fend = row_off[ta + 1]
+                    while fi < fend and tkeys[fi] == key:
+                        if d == MISS:
+                            if (
+                                row_from[fi] == OPEN_LO
+                                and row_until[fi] == OPEN_HI
+                                and flo == OPEN_LO
+                                and fhi == OPEN_HI
+                            ):
+                                row = fi
+                                break
+                        elif flo <= d <= fhi and row_from[fi] <= d <= row_until[fi]:
+                            row = fi
+                            break
+                        fi += 1
+                    break
+                pos += 1
+                if pos == ns:
+                    pos = 0
+            if row < 0:
+                continue
+            tasks[nt, 0] = r
+            tasks[nt, 1] = i
+            tasks[nt, 2] = j
+            tasks[nt, 3] = row
+            tasks[nt, 4] = key
+            nt += 1
+    poff[c1 - c0] = nt
+    return tasks, nt
+
+
 @njit(cache=True, nogil=True)
 def run_pack(
     P: Any,
@@ -514,7 +809,7 @@ def run_pack(
     """
     code, br_pc, br_fires, rb_off, rlo, rhi = P
     claim_rules, dx_rules, line_always, pair_always = X[0], X[1], X[2], X[3]
-    cand_off, cand_rules, pcand_off, pcand_rules, G = X[4], X[5], X[6], X[7], X[8]
+    cand_off, cand_rules, pcand_rules, G = X[4], X[5], X[7], X[8]
     claim_cols, line_cols, dx_cols, cset_off, cset_vals, lset_off, lset_vals, fgroup, fcol = B[:9]
     line_off, dx_off = B[9], B[10]
     sbytes, soff = S
@@ -528,16 +823,15 @@ def run_pack(
     n_rel = env[2] if env.shape[0] > 2 else 0  # ICD-10-CM releases (see compiled._icd_arrays)
     stack, sidx, send, sstore = work
     n_cand = cand_off.shape[0] - 1
-    n_pcand = pcand_off.shape[0] - 1
     n_claim_rules = claim_rules.shape[0]
     n_dx_rules = dx_rules.shape[0]
     n_line_always = line_always.shape[0]
     n_pair_always = pair_always.shape[0]
     has_pairs = n_pair_always > 0 or pcand_rules.shape[0] > 0  # else phase 0 has nothing to do
     tasks = np.empty((1024, 5), dtype=np.int64)
-    # per line of a claim: the filter probe of its pair key (word bits, bit mask; 0: missing)
-    phw = np.empty(64, dtype=np.int64)
-    pmk = np.empty(64, dtype=np.int64)
+    # a block's pair tasks (list_pairs) and each claim's first row in them
+    ptask = np.empty((1024, 5), dtype=np.int64)
+    poff = np.zeros(min(PHASE_BLOCK, active.shape[0]) + 1, dtype=np.int64)
     all_open = True  # no rule has an effective window: skip the per-task date check
     for r in range(rlo.shape[0]):
         if rlo[r] != OPEN_LO or rhi[r] != OPEN_HI:
@@ -573,6 +867,11 @@ def run_pack(
         if ph == 0:
             if c == blk0:
                 npb = 0
+                if has_pairs:
+                    ptask, _ = list_pairs(
+                        X, rlo, rhi, all_open, active, dates, line_code, line_cols, fcol,
+                        line_off, T, blk0, blk0 + bsz, poff, ptask,
+                    )  # fmt: skip
             pstart[c - blk0] = npb
             pstart[c - blk0 + 1] = npb
         if not active[c]:
@@ -591,18 +890,9 @@ def run_pack(
                 if 0 <= k < n_cand:
                     need += cand_off[k + 1] - cand_off[k]
         else:
-            for i in range(l0, l1):
-                k = line_code[i]
-                p = n_pair_always
-                if 0 <= k < n_pcand:
-                    p += pcand_off[k + 1] - pcand_off[k]
-                need += p * (l1 - l0 - 1)
+            need = poff[c - blk0 + 1] - poff[c - blk0]
         if need > tasks.shape[0]:
             tasks = np.empty((2 * need, 5), dtype=np.int64)
-        if l1 - l0 > phw.shape[0]:
-            phw = np.empty(2 * (l1 - l0), dtype=np.int64)
-            pmk = np.empty(2 * (l1 - l0), dtype=np.int64)
-        p_col = -1  # the column phw / pmk hold for this claim
         nt = 0
         for q in range(n_claim_rules if ph == 1 else 0):
             r = claim_rules[q]
@@ -639,6 +929,12 @@ def run_pack(
                     tasks[nt, 3] = -1
                     nt += 1
         n_dx_tasks = nt
+        if ph == 0:
+            # the pair tasks :func:`list_pairs` listed for the block
+            for q in range(poff[c - blk0], poff[c - blk0 + 1]):
+                for e in range(5):
+                    tasks[nt, e] = ptask[q, e]
+                nt += 1
         for i in range(l0, l1 if ph == 1 else l0):
             k = line_code[i]
             n_lc = cand_off[k + 1] - cand_off[k] if 0 <= k < n_cand else 0
@@ -725,129 +1021,6 @@ def run_pack(
                 tasks[nt, 2] = -1
                 tasks[nt, 3] = -1
                 nt += 1
-        # pair rules (phase 0) in a loop of their own: the probes of consecutive lines overlap
-        for i in range(l0, l1 if ph == 0 else l0):
-            k = line_code[i]
-            n_pc = pcand_off[k + 1] - pcand_off[k] if 0 <= k < n_pcand else 0
-            for q in range(n_pair_always + n_pc):
-                if q < n_pair_always:
-                    r = pair_always[q]
-                else:
-                    r = pcand_rules[pcand_off[k] + q - n_pair_always]
-                if not all_open and not _effective(rlo[r], rhi[r], d):
-                    continue
-                gb = 6 * r
-                if G[gb] != 2:
-                    # guard kind 4 (engine.compiled._same_field_pair): only the other lines whose
-                    # column value equals this line's, both present
-                    eq = fcol[G[gb + 1]] if G[gb] == 4 else -1
-                    xi = line_cols[eq, i] if eq >= 0 else 0
-                    if xi == MISS:
-                        continue
-                    for j in range(l0, l1):
-                        if j != i and (eq < 0 or line_cols[eq, j] == xi):
-                            tasks[nt, 0] = r
-                            tasks[nt, 1] = i
-                            tasks[nt, 2] = j
-                            tasks[nt, 3] = -1
-                            nt += 1
-                    continue
-                # guard kind 2 (engine.compiled._guard): table ``ta`` has the pair (item key,
-                # other key) effective on the claim's date; the compiled program does not
-                # check it again.  The membership filter first (the probe of each other line
-                # computed once per claim), then :func:`pair_find` written out (no helper
-                # copying arrays); the row found seeds the interpreter's table memo
-                ta = G[gb + 1]
-                pk1 = line_cols[fcol[G[gb + 2]], i]
-                if pk1 < 0 or pk1 >= dir_n[ta]:  # also MISS
-                    continue
-                w0 = fw_off[dir_at[ta] + pk1]
-                nw = fw_off[dir_at[ta] + pk1 + 1] - w0
-                if nw == 0:
-                    continue
-                pc2 = fcol[G[gb + 4]]
-                if pc2 != p_col:
-                    p_col = pc2
-                    for j in range(l0, l1):
-                        pk2 = line_cols[pc2, j]
-                        if pk2 == MISS:
-                            phw[j - l0] = 0
-                            pmk[j - l0] = 0
-                        else:
-                            h = (pk2 & 0xFFFFFFFF) * HASH_MUL
-                            phw[j - l0] = (h >> 32) & 0x7FFFFFFF
-                            pmk[j - l0] = (
-                                (1 << ((h >> 58) & 63))
-                                | (1 << ((h >> 52) & 63))
-                                | (1 << ((h >> 46) & 63))
-                            )
-                s0 = -1
-                ns = 0
-                for j in range(l0, l1):
-                    mk = pmk[j - l0]
-                    w = fw[w0 + (phw[j - l0] & (nw - 1))]
-                    if w & mk != mk or mk == 0 or j == i:
-                        continue
-                    if s0 < 0:
-                        s0 = hs_off[dir_at[ta] + pk1]
-                        ns = hs_off[dir_at[ta] + pk1 + 1] - s0
-                    pk2 = line_cols[pc2, j]
-                    key = (pk1 << 32) | (pk2 & 0xFFFFFFFF)
-                    kl = pk2 & 0xFFFFFFFF
-                    pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
-                    row = -1
-                    flo, fhi = tlo[ta], thi[ta]
-                    while True:
-                        w = hs[2 * (s0 + pos)]
-                        if w == -1:
-                            break
-                        if (w >> 32) & 0xFFFFFFFF == kl:
-                            fi = row_off[ta] + (w & 0xFFFFFFFF)
-                            wd = hs[2 * (s0 + pos) + 1]
-                            fr = wd >> 32
-                            un = wd & 0xFFFFFFFF
-                            if un >= 0x80000000:
-                                un -= 0x100000000
-                            if d == MISS:
-                                if (
-                                    fr == _I32_MIN
-                                    and un == _I32_MAX
-                                    and flo == OPEN_LO
-                                    and fhi == OPEN_HI
-                                ):
-                                    row = fi
-                                    break
-                            elif flo <= d <= fhi and fr <= d <= un:
-                                row = fi
-                                break
-                            # not effective by the slot's dates: the key's rows in order
-                            fend = row_off[ta + 1]
-                            while fi < fend and tkeys[fi] == key:
-                                if d == MISS:
-                                    if (
-                                        row_from[fi] == OPEN_LO
-                                        and row_until[fi] == OPEN_HI
-                                        and flo == OPEN_LO
-                                        and fhi == OPEN_HI
-                                    ):
-                                        row = fi
-                                        break
-                                elif flo <= d <= fhi and row_from[fi] <= d <= row_until[fi]:
-                                    row = fi
-                                    break
-                                fi += 1
-                            break
-                        pos += 1
-                        if pos == ns:
-                            pos = 0
-                    if row < 0:
-                        continue
-                    tasks[nt, 0] = r
-                    tasks[nt, 1] = i
-                    tasks[nt, 2] = j
-                    tasks[nt, 3] = row
-                    tasks[nt, 4] = key
-                    nt += 1
         # -- run them --
         flag = 0
         memo_t = -1

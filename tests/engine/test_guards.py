@@ -348,3 +348,59 @@ def test_pair_guard_two_columns_and_long_claims(
     assert ("P-1", 7) in fired and ("P-2", 7) in fired
     assert {r for r, _ in fired} == {"P-1", "P-2"}
     _kernel_equals_twin(cp, batch, interner, monkeypatch, block=4)
+
+
+def test_pair_template_path_equals_general_loops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``list_pairs``' template path (one kind-2 pair rule, short claims) lists what the loops do.
+
+    The compiled kernel (template path for claims of up to ``PAIR_TEMPLATE_MAX`` lines), its
+    twin, and its twin with no templates (every claim through the per-line, per-rule loops) give
+    the same rows and per-claim offsets, with inactive claims, undated claims, missing codes and
+    pairs whose rows end before the claims' dates.
+    """
+    claims = W.make_claims(1500, seed=12)
+    pairs = sorted(
+        {
+            (int(a.procedure_code), int(b.procedure_code))
+            for c in claims
+            for a in c.lines
+            for b in c.lines
+            if a is not b and (int(a.procedure_code) * 3 + int(b.procedure_code)) % 5 != 0
+        }
+    )
+    body = "\n".join(
+        f"{a}\t{b}\t\t20200101\t{'20210101' if (a + b) % 7 == 0 else '*'}\t{(a + b) % 2}\tx"
+        for a, b in pairs
+    )
+    (tmp_path / "ptp.txt").write_text("preamble\n" + body + "\n")
+    W.write_mue(tmp_path / "mue.csv", 100)
+    pack = PackData.load(W.build_rules(40), tmp_path)
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    dates = batch.first_date.copy()
+    dates[::9] = K.MISS  # undated claims: only open rows apply
+    active = np.ones(batch.n_claims, dtype=np.bool_)
+    active[2::7] = False
+    line_cols = batch.line_cols.copy()
+    col = batch.field_col[cp.X[8][2]]
+    line_cols[col, ::13] = K.MISS  # missing procedure codes
+
+    def listed(fn: object) -> tuple[list[list[int]], list[int]]:
+        poff = np.zeros(batch.n_claims + 1, dtype=np.int64)
+        with np.errstate(over="ignore"):
+            rows, n = fn(  # type: ignore[operator]
+                cp.X, cp.P[4], cp.P[5], True, active, dates, batch.line_code, line_cols,
+                batch.field_col, batch.line_off, cp.T, 0, batch.n_claims, poff,
+                np.empty((8, 5), dtype=np.int64),
+            )  # fmt: skip
+        return rows[:n].tolist(), poff.tolist()
+
+    kernel = listed(K.list_pairs)
+    twin = listed(K.list_pairs.py_func)
+    monkeypatch.setattr(K, "PAIR_TEMPLATE_MAX", 1)
+    loops = listed(K.list_pairs.py_func)
+    assert kernel == twin == loops
+    assert len(kernel[0]) > 50 and any(row[3] >= 0 for row in kernel[0])
