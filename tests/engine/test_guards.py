@@ -417,8 +417,14 @@ def test_call_guard_emission() -> None:
     principal = Compare(SPAN, ValueType.BOOL, CmpOp.NE, fref("dx.role"), b.code("principal"))
     b.rule([(principal, False), (call, True)], Scope.DIAGNOSIS)
     b.rule([(call, True)], Scope.DIAGNOSIS)
-    cp2 = compile_pack(PackData.load(b.build()), Interner())
+    pack2 = PackData.load(b.build())
+    interner = Interner()
+    cp2 = compile_pack(pack2, interner)
     assert cp2.X[8].reshape(-1, 6)[:, 0].tolist() == [8, 9]
+    claims = _call_claims()
+    got = evaluate([cp2], ClaimBatch.build(claims, cp2.fields_needed, interner))
+    assert got == reference.evaluate([pack2], claims)
+    assert {e.rule_id for e in got} == {r.id for r in pack2.rules.rules}
 
 
 @pytest.mark.parametrize("icd", ["releases", "one", "npi-only"])
