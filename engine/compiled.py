@@ -636,6 +636,11 @@ def _table_get_keys(pack: PackData, atom: Compare, tables: _Tables) -> set[int] 
 
 
 _GUARD_RANK: Final = {CmpOp.EQ: 0, CmpOp.LT: 1, CmpOp.LE: 1, CmpOp.GT: 1, CmpOp.GE: 1, CmpOp.NE: 2}
+_CALL_RANK: Final = 1.5
+"""Rank of a guard of kind 8 (:func:`_call_guard`): after ``field op constant`` / ``field op
+table[key]`` with ``==`` or an order (a column read and an interval or one row; usually the
+more selective), before ``!=`` (nearly always true: the call would then run in the interpreter
+on nearly every task)."""
 _BOUND_SLOTS: Final = {
     Scope.CLAIM: (SLOT_CLAIM,),
     Scope.DIAGNOSIS: (SLOT_CLAIM, SLOT_ITEM),
@@ -658,10 +663,13 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> tuple[list[in
     :func:`_index`), so a task that passes the guard fires without running the interpreter.
     Kind 4 (pair rules): ``line.f == other.f``, field a (:func:`_same_field_pair`).  Kind 5 (line
     rules): ``field op table[key]`` with one key, checked exactly by the lister
-    (:func:`_table_get_guard`); kind 7 is kind 5 that is also sufficient (as 3 is to 1).
+    (:func:`_table_get_guard`); kind 7 is kind 5 that is also sufficient (as 3 is to 1).  Kind 8
+    (claim, diagnosis and line rules): ``[not] npi_valid(x)`` / ``icd10cm_valid(x, date)`` /
+    ``icd10cm_billable(x, date)`` of fields, checked exactly by the lister with the interpreter's
+    memo (:func:`_call_guard`); kind 9 is kind 8 that is also sufficient.
 
-    Also returns the conjunct a guard of kind 1, 3, 5 or 7 is (None: a table bound or no guard):
-    every task runs only after its guard held, so :func:`_build` does not emit it either.
+    Also returns the conjunct a guard of kind 1, 3, 5, 7, 8 or 9 is (None: a table bound or no
+    guard): every task runs only after its guard held, so :func:`_build` does not emit it either.
     """
     fires = [br for br in rule.branches if br.fires]
     if len(fires) != 1:
@@ -673,9 +681,9 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> tuple[list[in
     except _Unsupported:
         return [0] * 6, None
     rest = [a for a in _conjuncts(cond) if a is not known]
-    if guard[0] in (1, 5) and len(rule.branches) == 1 and len(rest) == 1 and rest[0] is atom:
-        guard[0] += 2
-    return guard, (atom if guard[0] in (1, 3, 5, 7) else None)
+    if guard[0] in (1, 5, 8) and len(rule.branches) == 1 and len(rest) == 1 and rest[0] is atom:
+        guard[0] += 1 if guard[0] == 8 else 2
+    return guard, (atom if guard[0] in (1, 3, 5, 7, 8, 9) else None)
 
 
 def _pair_atom(em: _Emitter, rule: Rule) -> int:
@@ -718,10 +726,10 @@ def _guard_atoms(
     em: _Emitter, cond: Expr, slots: tuple[int, ...], scope: Scope
 ) -> tuple[list[int], Expr | None]:
     """The guard (see :func:`_guard`) and the conjunct it is (None for a table bound)."""
-    best: tuple[int, list[int]] | None = None
+    best: tuple[float, list[int]] | None = None
     best_atom: Expr | None = None
     for atom in _conjuncts(cond):
-        got: tuple[int, list[int]] | None = None
+        got: tuple[float, list[int]] | None = None
         this: Expr | None = atom
         same = _same_field_pair(em, atom) if scope is Scope.LINE_PAIR else None
         if same is not None:
@@ -766,10 +774,54 @@ def _guard_atoms(
                     got = (_GUARD_RANK[CmpOp(fused[3])], [1, *fused])
                     if not exact:
                         this = None
+        elif scope is not Scope.LINE_PAIR:
+            call = _call_guard(em, atom, scope)
+            if call is not None:
+                got = (_CALL_RANK, call)
         if got is not None and (best is None or got[0] < best[0]):
             best = got
             best_atom = this
     return ([0] * 6, None) if best is None else (best[1], best_atom)
+
+
+_CALL_GUARD: Final = (BuiltinId.NPI_VALID, BuiltinId.ICD10CM_VALID, BuiltinId.ICD10CM_BILLABLE)
+
+
+def _call_guard(em: _Emitter, atom: Expr, scope: Scope) -> list[int] | None:
+    """Guard kind 8 for ``[not] builtin(field[, date field])`` (a string built-in), else None.
+
+    ``[8, a, b, c, d, 0]``: built-in ``a`` (``BuiltinId`` 0 ``npi_valid``, 1 ``icd10cm_valid``,
+    2 ``icd10cm_billable``) of field ``c`` (a code or text) and, for 1 and 2, date field ``d``
+    (0 for 0), negated when ``b`` is 1 (``not``, any number of times).  Both fields are claim
+    scalars or scalars of the item (the rule's line or diagnosis).  The lister decides it as
+    ``OP_CALL`` does: false when an argument is missing (then the negation), the result memoised
+    per interned string (and ICD-10-CM release) in the same memo.  Not for pair rules.
+    """
+    neg = 0
+    call = atom
+    while isinstance(call, Not):
+        neg ^= 1
+        call = call.operand
+    if not isinstance(call, Call) or call.builtin not in _CALL_GUARD:
+        return None
+    item = FieldRoot.LINE if scope is Scope.LINE else FieldRoot.DIAGNOSIS
+    fields = em.pack.rules.fields
+    want = (_STR_TYPES, (ValueType.DATE,))
+    for arg, types in zip(call.args, want, strict=False):
+        if not isinstance(arg, FieldRef):
+            return None
+        info = fields[arg.field]
+        if info.type not in types:
+            return None
+        claim_col = arg.slot == SLOT_CLAIM and info.root not in (
+            FieldRoot.LINE,
+            FieldRoot.DIAGNOSIS,
+        )
+        item_col = scope is not Scope.CLAIM and arg.slot == SLOT_ITEM and info.root is item
+        if not claim_col and not item_col:
+            return None
+    ids = [em.field(arg).id for arg in call.args if isinstance(arg, FieldRef)]
+    return [8, int(call.builtin), neg, ids[0], ids[1] if len(ids) > 1 else 0, 0]
 
 
 def _table_get_guard(em: _Emitter, atom: Compare) -> list[int] | None:

@@ -31,10 +31,14 @@ Array groups (all int64 unless noted):
   table memo with it; kind 3: also sufficient, the task fires without running the interpreter;
   kind 4: a pair rule's ``line.f == other.f``, only other lines with an equal column value;
   kinds 5 / 7: a line rule's ``field op table[key]`` (one key): the lister finds the row as
-  ``OP_TABLE_GET`` does and compares, kind 7 is also sufficient)
+  ``OP_TABLE_GET`` does and compares, kind 7 is also sufficient; kinds 8 / 9: ``[not]`` a
+  string built-in (``npi_valid``, ``icd10cm_valid``, ``icd10cm_billable``) of claim / item
+  fields, decided by the lister for claim, diagnosis and line tasks with ``OP_CALL``'s memo,
+  kind 9 is also sufficient)
 
-Guards of the odd kinds (1, 3, 5, 7) are checked as intervals first (:func:`guard_intervals`,
-once per call; for kinds 5 / 7 against the column's smallest / largest value).
+Guards of the odd kinds below 8 (1, 3, 5, 7) are checked as intervals first
+(:func:`guard_intervals`, once per call; for kinds 5 / 7 against the column's smallest / largest
+value).
 
 Hot paths are written out in :func:`run_pack` (no helper taking arrays: an inlined Numba helper
 binds and reference counts every array argument on every call); the string built-ins are memoised
@@ -184,6 +188,37 @@ def icd_format(sbytes: Any, soff: Any, x: int) -> bool:
         if not ((48 <= ch <= 57) or (65 <= ch <= 90)):
             return False
     return True
+
+
+@njit(cache=True, nogil=True)
+def _call_memo(S: Any, I: Any, memo: Any, mi: int, a: int, x: int, rel: int) -> int:  # noqa: E741
+    """String built-in ``a`` of interned string ``x`` computed into memo byte ``memo[mi]``.
+
+    ``a``: 0 ``npi_valid``, 1 ``icd10cm_valid``, 2 ``icd10cm_billable`` (the date given is
+    present); bits 1/2 ICD-10-CM valid known/true, 4/8 billable, 16/32 NPI check digit.  With
+    several ICD-10-CM releases (``I``'s ``env``, see :mod:`engine.compiled`) ``memo`` is the
+    per (string, release) memo and ``rel`` the release in force on the date, else the per-string
+    memo (``mi == x``).  Returns the byte.  ``run_pack`` reads the memo inline and calls this on
+    a miss (``OP_CALL`` and the lister's guards of kinds 8 / 9).
+    """
+    sbytes, soff = S
+    icd_valid, icd_billable, env = I
+    m = np.int64(memo[mi])
+    if a == 0:
+        m |= 48 if npi_check(sbytes, soff, x) else 16
+    else:
+        cb = 1 if a == 1 else 4
+        good = icd_format(sbytes, soff, x)
+        arr = icd_valid if a == 1 else icd_billable
+        n_rel = env[2] if env.shape[0] > 2 else 0
+        if good and n_rel > 1:
+            rbase = 3 + n_rel if a == 1 else 4 + 2 * n_rel
+            good = _sorted_has(arr, env[rbase + rel], env[rbase + rel + 1], x)
+        elif good and env[0] != 0:
+            good = _sorted_has(arr, 0, arr.shape[0], x)
+        m |= 3 * cb if good else cb
+    memo[mi] = m
+    return int(m)
 
 
 @njit(cache=True, nogil=True)
@@ -437,7 +472,7 @@ def _effective(lo: int, hi: int, d: int) -> bool:
 
 @njit(cache=True, nogil=True)
 def guard_intervals(G: Any, n_rules: int) -> Any:
-    """Guards of kinds 1 and 3 (``field op constant``) as intervals, one row per rule.
+    """Guards of kinds 1 and 3 (``field op constant``) as intervals, one row per rule (9: none).
 
     ``[lo, hi, 1]``: the guard holds iff ``lo <= x <= hi`` (a missing ``x`` is below every
     interval, an empty interval never holds); ``[.., .., 0]``: run the comparison (``!=``, string
@@ -448,7 +483,7 @@ def guard_intervals(G: Any, n_rules: int) -> Any:
     """
     gv = np.zeros((n_rules, 3), dtype=np.int64)
     for r in range(n_rules):
-        if G[6 * r] & 1 == 1:
+        if G[6 * r] & 1 == 1 and G[6 * r] < 8:
             gc = G[6 * r + 3]
             gop = G[6 * r + 4]
             gkind = G[6 * r + 5] if G[6 * r] < 5 else 0
@@ -817,8 +852,7 @@ def run_pack(
     row_off, tkeys, row_from, row_until, val_off, tvals, tlo, thi = T[:8]
     dir_at, dir_n, dir_off, filt_at, fw_off, fw = T[9:15]
     hs_off, hs = T[15], T[16]
-    icd_valid, icd_billable, env = I
-    icd_has = env[0]
+    env = I[2]  # ICD-10-CM releases: the code arrays are read by _call_memo
     pdate = env[1] if env.shape[0] > 1 else MISS
     n_rel = env[2] if env.shape[0] > 2 else 0  # ICD-10-CM releases (see compiled._icd_arrays)
     stack, sidx, send, sstore = work
@@ -897,6 +931,42 @@ def run_pack(
         for q in range(n_claim_rules if ph == 1 else 0):
             r = claim_rules[q]
             if all_open or _effective(rlo[r], rhi[r], d):
+                gb = 6 * r
+                if G[gb] >= 8:
+                    # guard kinds 8 / 9 (engine.compiled._call_guard): [not] a string built-in
+                    # of claim fields, decided here as OP_CALL does (same memo); the other
+                    # kinds of claim tasks are checked in the run loop
+                    a = G[gb + 3]
+                    x = claim_cols[fcol[a], c]
+                    cok = 0
+                    if x != MISS:
+                        ca = G[gb + 1]
+                        if ca == 0:
+                            cm = smemo[x]
+                            if cm & 16 == 0:
+                                cm = _call_memo(S, I, smemo, x, 0, x, 0)
+                            cok = (cm >> 5) & 1
+                        else:
+                            a = G[gb + 4]
+                            dt = claim_cols[fcol[a], c]
+                            if dt != MISS:
+                                cb = 1 if ca == 1 else 4
+                                if n_rel > 1:
+                                    rel = 0
+                                    for rk in range(n_rel):
+                                        if env[3 + rk] <= dt:
+                                            rel = rk
+                                    mi = x * n_rel + rel
+                                    cm = rmemo[mi]
+                                    if cm & cb == 0:
+                                        cm = _call_memo(S, I, rmemo, mi, ca, x, rel)
+                                else:
+                                    cm = smemo[x]
+                                    if cm & cb == 0:
+                                        cm = _call_memo(S, I, smemo, x, ca, x, 0)
+                                cok = 1 if cm & (2 * cb) != 0 else 0
+                    if cok == G[gb + 2]:  # the negated result (b = 1) is false
+                        continue
                 tasks[nt, 0] = r
                 tasks[nt, 1] = -1
                 tasks[nt, 2] = -1
@@ -910,7 +980,41 @@ def run_pack(
             if all_open or _effective(rlo[r], rhi[r], d):
                 gb = 6 * r
                 for k in range(x0, x1):
-                    if G[gb] & 1 == 1:
+                    if G[gb] >= 8:
+                        # guard kinds 8 / 9: as for claim tasks, of claim or diagnosis fields
+                        a = G[gb + 3]
+                        x = claim_cols[fcol[a], c] if fgroup[a] == 0 else dx_cols[fcol[a], k]
+                        cok = 0
+                        if x != MISS:
+                            ca = G[gb + 1]
+                            if ca == 0:
+                                cm = smemo[x]
+                                if cm & 16 == 0:
+                                    cm = _call_memo(S, I, smemo, x, 0, x, 0)
+                                cok = (cm >> 5) & 1
+                            else:
+                                a = G[gb + 4]
+                                col = fcol[a]
+                                dt = claim_cols[col, c] if fgroup[a] == 0 else dx_cols[col, k]
+                                if dt != MISS:
+                                    cb = 1 if ca == 1 else 4
+                                    if n_rel > 1:
+                                        rel = 0
+                                        for rk in range(n_rel):
+                                            if env[3 + rk] <= dt:
+                                                rel = rk
+                                        mi = x * n_rel + rel
+                                        cm = rmemo[mi]
+                                        if cm & cb == 0:
+                                            cm = _call_memo(S, I, rmemo, mi, ca, x, rel)
+                                    else:
+                                        cm = smemo[x]
+                                        if cm & cb == 0:
+                                            cm = _call_memo(S, I, smemo, x, ca, x, 0)
+                                    cok = 1 if cm & (2 * cb) != 0 else 0
+                        if cok == G[gb + 2]:
+                            continue
+                    elif G[gb] & 1 == 1:
                         a = G[gb + 1]
                         col = fcol[a]
                         x = claim_cols[col, c] if fgroup[a] == 0 else dx_cols[col, k]
@@ -946,7 +1050,40 @@ def run_pack(
                 if not all_open and not _effective(rlo[r], rhi[r], d):
                     continue
                 gb = 6 * r
-                if G[gb] & 1 == 1:
+                if G[gb] >= 8:
+                    # guard kinds 8 / 9: as for claim tasks, of claim or line fields
+                    a = G[gb + 3]
+                    x = claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
+                    cok = 0
+                    if x != MISS:
+                        ca = G[gb + 1]
+                        if ca == 0:
+                            cm = smemo[x]
+                            if cm & 16 == 0:
+                                cm = _call_memo(S, I, smemo, x, 0, x, 0)
+                            cok = (cm >> 5) & 1
+                        else:
+                            a = G[gb + 4]
+                            dt = claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
+                            if dt != MISS:
+                                cb = 1 if ca == 1 else 4
+                                if n_rel > 1:
+                                    rel = 0
+                                    for rk in range(n_rel):
+                                        if env[3 + rk] <= dt:
+                                            rel = rk
+                                    mi = x * n_rel + rel
+                                    cm = rmemo[mi]
+                                    if cm & cb == 0:
+                                        cm = _call_memo(S, I, rmemo, mi, ca, x, rel)
+                                else:
+                                    cm = smemo[x]
+                                    if cm & cb == 0:
+                                        cm = _call_memo(S, I, smemo, x, ca, x, 0)
+                                cok = 1 if cm & (2 * cb) != 0 else 0
+                    if cok == G[gb + 2]:
+                        continue
+                elif G[gb] & 1 == 1:
                     a = G[gb + 1]
                     col = fcol[a]
                     x = claim_cols[col, c] if fgroup[a] == 0 else line_cols[col, i]
@@ -1062,7 +1199,7 @@ def run_pack(
             hit = -1
             b_lo = rb_off[r]
             b_hi = rb_off[r + 1]
-            if gk == 3 or gk == 7:  # the guard is the whole condition: the rule fires
+            if gk == 3 or gk == 7 or gk == 9:  # the guard is the whole condition: it fires
                 hit = b_lo
                 b_hi = b_lo
             for b in range(b_lo, b_hi):
@@ -1410,18 +1547,18 @@ def run_pack(
                                 obj = sidx[code[pc, 3]]
                                 stack[sp] = 1 if lset_off[col, obj + 1] > lset_off[col, obj] else 0
                     elif op == OP_CALL and a <= 2:
-                        # the string built-ins (NPI check digit, ICD-10-CM validity) written out
-                        # (an inlined helper copies, i.e. reference counts, its array
-                        # arguments) and memoised per interned string in ``smemo``: bits 1/2
-                        # ICD-10-CM valid known/true, 4/8 billable, 16/32 NPI check digit
+                        # the string built-ins (NPI check digit, ICD-10-CM validity) memoised per
+                        # interned string in ``smemo``: bits 1/2 ICD-10-CM valid known/true, 4/8
+                        # billable, 16/32 NPI check digit; the memo read written out (an inlined
+                        # helper copies, i.e. reference counts, its array arguments), a miss
+                        # computed by :func:`_call_memo` (as for guards of kinds 8 / 9)
                         ok = 0
                         if a == 0:
                             x = stack[sp]
                             if x != MISS:
                                 m = smemo[x]
                                 if m & 16 == 0:
-                                    m |= 48 if npi_check(sbytes, soff, x) else 16
-                                    smemo[x] = m
+                                    m = _call_memo(S, I, smemo, x, 0, x, 0)
                                 ok = 1 if m & 32 != 0 else 0
                         else:
                             dt = stack[sp]
@@ -1438,26 +1575,13 @@ def run_pack(
                                 m = rmemo[mi]
                                 cb = 1 if a == 1 else 4
                                 if m & cb == 0:
-                                    good = icd_format(sbytes, soff, x)
-                                    if good:
-                                        rbase = 3 + n_rel if a == 1 else 4 + 2 * n_rel
-                                        arr = icd_valid if a == 1 else icd_billable
-                                        good = _sorted_has(
-                                            arr, env[rbase + rel], env[rbase + rel + 1], x
-                                        )
-                                    m |= 3 * cb if good else cb
-                                    rmemo[mi] = m
+                                    m = _call_memo(S, I, rmemo, mi, a, x, rel)
                                 ok = 1 if m & (2 * cb) != 0 else 0
                             elif x != MISS and dt != MISS:
                                 m = smemo[x]
                                 cb = 1 if a == 1 else 4
                                 if m & cb == 0:
-                                    good = icd_format(sbytes, soff, x)
-                                    if good and icd_has != 0:
-                                        arr = icd_valid if a == 1 else icd_billable
-                                        good = _sorted_has(arr, 0, arr.shape[0], x)
-                                    m |= 3 * cb if good else cb
-                                    smemo[x] = m
+                                    m = _call_memo(S, I, smemo, x, a, x, 0)
                                 ok = 1 if m & (2 * cb) != 0 else 0
                         stack[sp] = ok if code[pc, 2] == 0 else 1 - ok
                     elif op == OP_CALL:

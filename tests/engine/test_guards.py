@@ -8,12 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from claims.model import Claim
+from dsl.ir import BuiltinId, Call, CmpOp, Compare, Not, Scope, ValueType
 from engine import kernels as K
 from engine import reference
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import CompiledPack, compile_pack
 from engine.evaluate import _batch_arrays, evaluate, finding_rows, findings
 from engine.pack import PackData
+from tests.engine.irbuild import SPAN, fref
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
@@ -269,6 +272,191 @@ def _kernel_equals_twin(
             )  # fmt: skip
         results.append(out[:n].tolist())
     assert results[0] == results[1] and results[0]
+
+
+CALL_RULES = """
+pack calls { version "1" }
+rule N-1 "billing NPI" { category custom severity error scope claim
+  when not npi_valid(billing.npi) message "npi" }
+rule N-2 "a valid rendering NPI and a large charge" { category custom severity error scope claim
+  when npi_valid(rendering.npi) and claim.total_charge > 100 message "n2" }
+rule N-3 "a valid rendering NPI, charge not 100" { category custom severity error scope claim
+  when claim.total_charge != 100 and npi_valid(rendering.npi) message "n3" }
+rule D-1 "invalid on the date of service" { category custom severity error scope diagnosis
+  when not icd10cm_valid(dx.code, claim.first_service_date) message "d1" }
+rule D-2 "billable secondary" { category custom severity error scope diagnosis
+  when icd10cm_billable(dx.code, claim.statement_from) and dx.role != "principal" message "d2" }
+rule D-3 "principal not billable" { category custom severity error scope diagnosis
+  when dx.role == "principal" and not icd10cm_billable(dx.code, claim.first_service_date)
+  message "d3" }
+rule D-4 "twice negated" { category custom severity error scope diagnosis
+  when not not icd10cm_valid(dx.code, claim.first_service_date) message "d4" }
+rule L-1 "indexed, description not billable" { category custom severity error scope line
+  when line.procedure_code == "99213" and not icd10cm_billable(line.description, line.service_date)
+  message "l1" }
+rule L-2 "line NDC as an NPI" { category custom severity error scope line
+  when not npi_valid(line.ndc) message "l2" }
+rule L-3 "description valid, charge not 5" { category custom severity error scope line
+  when icd10cm_valid(line.description, line.service_date) and line.charge != 5 message "l3" }
+rule L-4 "claim code on the line's date" { category custom severity error scope line
+  when not icd10cm_valid(claim.prior_authorization, line.service_date) message "l4" }
+rule O-1 "a call in an or" { category custom severity error scope claim
+  when not npi_valid(billing.npi) or claim.total_charge > 1000 message "o1" }
+rule P-1 "pair" { category custom severity error scope pair
+  when other.number < line.number and not icd10cm_valid(line.description, other.service_date)
+  message "p1" }
+"""
+CALL_KINDS = [9, 1, 8, 9, 8, 1, 9, 9, 9, 8, 9, 0, 0]
+
+
+def _call_claims() -> list[Claim]:
+    """Claims with valid / invalid / missing NPIs and ICD-10-CM codes and dates around a release.
+
+    ``E11A`` is only in the release starting 2025-10-01, ``S301XXA`` only in the one before,
+    ``E11`` is valid nowhere (a category), ``Z9X`` has the format but is no code, ``e11a`` and
+    ``12`` not even the format; dates on both sides of the 2025-10-01 boundary, before every
+    release, and missing (no line dates, no statement date: the first date of service too).
+    """
+    from datetime import date
+    from decimal import Decimal
+
+    from claims.model import (
+        ClaimKind,
+        Diagnosis,
+        DiagnosisRole,
+        Provider,
+        ProviderRole,
+        ServiceLine,
+    )
+
+    npis = ("1234567893", "1234567890", "", "12345", "123456789X")
+    dxs = ("E11A", "S301XXA", "I10", "E11", "Z9X", "e11a", "12", "E119", "")
+    days = (date(2025, 9, 30), date(2025, 10, 1), date(2019, 6, 1), None, date(2026, 2, 1))
+    claims = []
+    for c in range(120):
+        provs = []
+        if c % 6 != 5:
+            provs.append(Provider(ProviderRole.BILLING, npi=npis[c % len(npis)]))
+        if c % 4 != 3:
+            provs.append(Provider(ProviderRole.RENDERING, npi=npis[(c // 2) % len(npis)]))
+        on = days[c % len(days)]
+        lines = tuple(
+            ServiceLine(
+                j + 1,
+                Decimal(5 if (c + j) % 3 == 0 else 50),
+                Decimal(1),
+                ("99213", "80053")[(c + j) % 2],
+                service_date=on if j != 2 else days[(c + 1) % len(days)],
+                description=dxs[(c + 2 * j) % len(dxs)],
+                ndc=npis[(c + j) % len(npis)],
+            )
+            for j in range(c % 4)
+        )
+        dx = tuple(
+            Diagnosis(
+                dxs[(c * 5 + k) % len(dxs)],
+                DiagnosisRole.PRINCIPAL if k == 0 else DiagnosisRole.OTHER,
+            )
+            for k in range(c % 5)
+        )
+        claims.append(
+            Claim(
+                ClaimKind.PROFESSIONAL,
+                str(c),
+                f"P{c}",
+                Decimal(100 if c % 7 == 0 else 70 * (c % 3)),
+                "11",
+                "1",
+                providers=tuple(provs),
+                diagnoses=dx,
+                lines=lines,
+                statement_from=days[(c // 3) % len(days)],
+                prior_authorization=dxs[(c // 2) % len(dxs)],
+            )
+        )
+    return claims
+
+
+def test_call_guard_emission() -> None:
+    """``[not] npi_valid / icd10cm_valid / icd10cm_billable`` of fields are guards of kind 8 / 9.
+
+    Kind 9 when the call is the rule's whole condition (with the procedure-code index's
+    conjunct), 8 when it is one conjunct of several (not emitted in the program); an exact ``==``
+    or order comparison is the guard instead (kind 1), ``!=`` is not; a call inside an ``or`` is
+    no guard, nor one in a pair rule.  A rule whose firing branch follows a passing one gets 8.
+    """
+    from dsl.compile import compile_source
+    from tests.engine.irbuild import Builder
+
+    pack = PackData.load(compile_source(CALL_RULES, file="calls.rules"))
+    cp = compile_pack(pack, Interner())
+    guards = cp.X[8].reshape(-1, 6)
+    assert guards[:, 0].tolist() == CALL_KINDS
+    assert not cp.fallback_rules
+    fields = {f.name: f.id for f in pack.rules.fields}
+    assert guards[0].tolist() == [9, 0, 1, fields["billing.npi"], 0, 0]
+    assert guards[3].tolist() == [9, 1, 1, fields["dx.code"], fields["claim.first_service_date"], 0]
+    assert guards[4].tolist() == [8, 2, 0, fields["dx.code"], fields["claim.statement_from"], 0]
+    assert guards[6, 2] == 0  # not not: no negation
+    assert guards[8].tolist() == [9, 0, 1, fields["line.ndc"], 0, 0]
+    code, br_pc, rb_off = cp.P[0], cp.P[1], cp.P[3]
+
+    def ops(r: int) -> list[int]:
+        end = br_pc[rb_off[r + 1]] if rb_off[r + 1] < br_pc.shape[0] else code.shape[0]
+        return code[br_pc[rb_off[r]] : end, 0].tolist()
+
+    # kind 8: the call is checked by the lister, only the other conjunct is interpreted
+    assert ops(2) == [K.OP_CMP_FC, K.OP_HALT]
+    assert ops(4) == [K.OP_CMP_FC, K.OP_HALT]
+    assert ops(9) == [K.OP_CMP_FC, K.OP_HALT]
+    assert K.OP_CALL in ops(1) and K.OP_CALL in ops(5)  # kind 1: the call is interpreted
+
+    # a passing branch before the firing one: kind 8, not 9 (the interpreter decides the branch)
+    b = Builder(claim_kinds=("professional",))
+    dx, dos = fref("dx.code"), fref("claim.first_service_date")
+    call = Not(SPAN, ValueType.BOOL, Call(SPAN, ValueType.BOOL, BuiltinId.ICD10CM_VALID, (dx, dos)))
+    principal = Compare(SPAN, ValueType.BOOL, CmpOp.NE, fref("dx.role"), b.code("principal"))
+    b.rule([(principal, False), (call, True)], Scope.DIAGNOSIS)
+    b.rule([(call, True)], Scope.DIAGNOSIS)
+    pack2 = PackData.load(b.build())
+    interner = Interner()
+    cp2 = compile_pack(pack2, interner)
+    assert cp2.X[8].reshape(-1, 6)[:, 0].tolist() == [8, 9]
+    claims = _call_claims()
+    got = evaluate([cp2], ClaimBatch.build(claims, cp2.fields_needed, interner))
+    assert got == reference.evaluate([pack2], claims)
+    assert {e.rule_id for e in got} == {r.id for r in pack2.rules.rules}
+
+
+@pytest.mark.parametrize("icd", ["releases", "one", "npi-only"])
+def test_call_guard_matches_reference(icd: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards of kinds 8 / 9 give the reference evaluator's edits and the twin's rows.
+
+    Several ICD-10-CM releases (the per-release memo; dates on the boundary), one release from
+    an explicit mapping (the per-string memo), and a pack without ICD-10-CM built-ins (no code
+    data at all); valid, invalid and missing codes, NPIs and dates.
+    """
+    from dsl.compile import compile_source
+
+    rules = CALL_RULES
+    if icd == "npi-only":
+        keep = ("N-1", "N-2", "N-3", "L-2", "O-1")
+        blocks = rules.split("\nrule ")
+        rules = "\nrule ".join([blocks[0], *(x for x in blocks[1:] if x.startswith(keep))])
+    mapping = {"I10": True, "E11": False, "E11A": True, "S301XXA": False} if icd == "one" else None
+    pack = PackData.load(compile_source(rules, file="calls.rules"), icd10cm=mapping)
+    assert len(pack.icd_sets) == {"releases": 2, "one": 1, "npi-only": 0}[icd]
+    claims = _call_claims()
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    kinds = cp.X[8].reshape(-1, 6)[:, 0].tolist()
+    assert kinds == (CALL_KINDS if icd != "npi-only" else [9, 1, 8, 9, 0])
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    got = evaluate([cp], batch)
+    assert got == reference.evaluate([pack], claims)
+    fired = {e.rule_id for e in got}
+    assert fired == {r.id for r in pack.rules.rules}
+    _kernel_equals_twin(cp, batch, interner, monkeypatch, block=7)
 
 
 def test_pair_guard_two_columns_and_long_claims(
