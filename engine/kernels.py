@@ -857,6 +857,10 @@ def run_pack(
     n_rel = env[2] if env.shape[0] > 2 else 0  # ICD-10-CM releases (see compiled._icd_arrays)
     stack, sidx, send, sstore = work
     n_cand = cand_off.shape[0] - 1
+    # the most rules indexed by one code: a bound on a claim's line tasks without a loop
+    max_cand = 0
+    for k in range(n_cand):
+        max_cand = max(max_cand, cand_off[k + 1] - cand_off[k])
     n_claim_rules = claim_rules.shape[0]
     n_dx_rules = dx_rules.shape[0]
     n_line_always = line_always.shape[0]
@@ -918,11 +922,14 @@ def run_pack(
         # -- list the tasks: (rule, item (global line / diagnosis index or -1), other) --
         need = 0
         if ph == 1:
-            need = n_claim_rules + n_dx_rules * (x1 - x0) + n_line_always * (l1 - l0)
-            for i in range(l0, l1):
-                k = line_code[i]
-                if 0 <= k < n_cand:
-                    need += cand_off[k + 1] - cand_off[k]
+            need = n_claim_rules + n_dx_rules * (x1 - x0) + (n_line_always + max_cand) * (l1 - l0)
+            if need > tasks.shape[0]:
+                # the bound would grow the buffer: the exact count (a loop over the lines)
+                need = n_claim_rules + n_dx_rules * (x1 - x0) + n_line_always * (l1 - l0)
+                for i in range(l0, l1):
+                    k = line_code[i]
+                    if 0 <= k < n_cand:
+                        need += cand_off[k + 1] - cand_off[k]
         else:
             need = poff[c - blk0 + 1] - poff[c - blk0]
         if need > tasks.shape[0]:
