@@ -42,7 +42,9 @@ value).
 
 Hot paths are written out in :func:`run_pack` (no helper taking arrays: an inlined Numba helper
 binds and reference counts every array argument on every call); the string built-ins are memoised
-per interned string for the duration of a call.
+per interned string for the duration of a call.  The pair tasks of a block of claims are listed by
+:func:`list_pairs`, called once per block (candidates through the filter, then the exact lookup;
+one loop over a short claim's ordered line pairs from a template for the PTP shape).
 """
 
 from __future__ import annotations
