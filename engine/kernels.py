@@ -636,13 +636,10 @@ def list_pairs(
             fa = dir_at[ta]
             fn = dir_n[ta]
             for q in range(l1 - l0):
-                # the line's own key: its filter block when the rule applies to it
+                # the line's own key: its filter block (whether the rule applies to the line,
+                # by the code index, is asked only of the pairs the filter lets through)
                 pk1 = line_cols[pc1, l0 + q]
-                k = line_code[l0 + q]
-                applies = n_pair_always == 1 or (
-                    0 <= k < n_pcand and pcand_off[k + 1] > pcand_off[k]
-                )
-                if applies and 0 <= pk1 < fn:  # also MISS
+                if 0 <= pk1 < fn:  # also MISS
                     pw0[q] = fw_off[fa + pk1]
                     pnw[q] = fw_off[fa + pk1 + 1] - pw0[q]
                 else:
@@ -665,6 +662,11 @@ def list_pairs(
                 mk = pmk[ib]
                 w = fw[pw0[ia] + (phw[ib] & (nw - 1))] if nw > 0 else 0
                 if w & mk == mk and mk != 0:
+                    k = line_code[l0 + ia]
+                    if n_pair_always == 0 and not (
+                        0 <= k < n_pcand and pcand_off[k + 1] > pcand_off[k]
+                    ):
+                        continue  # the rule is not indexed by the line's code
                     cand[nc, 0] = r
                     cand[nc, 1] = l0 + ia
                     cand[nc, 2] = l0 + ib

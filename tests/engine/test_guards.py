@@ -564,31 +564,66 @@ def test_pair_template_path_equals_general_loops(
     )
     (tmp_path / "ptp.txt").write_text("preamble\n" + body + "\n")
     W.write_mue(tmp_path / "mue.csv", 100)
-    pack = PackData.load(W.build_rules(40), tmp_path)
-    interner = Interner()
-    cp = compile_pack(pack, interner)
-    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
-    dates = batch.first_date.copy()
-    dates[::9] = K.MISS  # undated claims: only open rows apply
-    active = np.ones(batch.n_claims, dtype=np.bool_)
-    active[2::7] = False
-    line_cols = batch.line_cols.copy()
-    col = batch.field_col[cp.X[8][2]]
-    line_cols[col, ::13] = K.MISS  # missing procedure codes
+    # the workload's PTP rule (indexed by every column-1 code), and one indexed by a few codes
+    # only (the template path then asks the code index of the pairs the filter lets through)
+    some = sorted({ln.procedure_code for c in claims[:60] for ln in c.lines})
+    members = ", ".join(f'"{x}"' for x in some)
+    narrow = f"""
+    pack narrow {{ version "1" }}
+    table ptp pair {{ source ncci_ptp "ptp.txt"
+      key column_1: code, column_2: code value modifier_indicator: code, rationale: text }}
+    rule N-1 "some codes" {{ category custom severity error scope pair
+      when line.procedure_code in {{{members}}}
+        and (line.procedure_code, other.procedure_code) in ptp
+      message "n" }}
+    """
+    from dsl.compile import compile_source
 
-    def listed(fn: object) -> tuple[list[list[int]], list[int]]:
-        poff = np.zeros(batch.n_claims + 1, dtype=np.int64)
-        with np.errstate(over="ignore"):
-            rows, n = fn(  # type: ignore[operator]
-                cp.X, cp.P[4], cp.P[5], True, active, dates, batch.line_code, line_cols,
-                batch.field_col, batch.line_off, cp.T, 0, batch.n_claims, poff,
-                np.empty((8, 5), dtype=np.int64),
-            )  # fmt: skip
-        return rows[:n].tolist(), poff.tolist()
+    packs = [
+        PackData.load(W.build_rules(40), tmp_path),
+        PackData.load(compile_source(narrow, file="narrow.rules"), tmp_path),
+    ]
+    counts = []
+    for pack in packs:
+        interner = Interner()
+        cp = compile_pack(pack, interner)
+        assert cp.X[8][0] == 2  # the pair rule: guard kind 2
+        batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+        dates = batch.first_date.copy()
+        dates[::9] = K.MISS  # undated claims: only open rows apply
+        active = np.ones(batch.n_claims, dtype=np.bool_)
+        active[2::7] = False
+        line_cols = batch.line_cols.copy()
+        col = batch.field_col[cp.X[8][2]]
+        line_cols[col, ::13] = K.MISS  # missing procedure codes
 
-    kernel = listed(K.list_pairs)
-    twin = listed(K.list_pairs.py_func)
-    monkeypatch.setattr(K, "PAIR_TEMPLATE_MAX", 1)
-    loops = listed(K.list_pairs.py_func)
-    assert kernel == twin == loops
-    assert len(kernel[0]) > 50 and any(row[3] >= 0 for row in kernel[0])
+        args = (cp, batch, active, dates, line_cols)
+        kernel = _listed_pairs(K.list_pairs, *args)
+        twin = _listed_pairs(K.list_pairs.py_func, *args)
+        monkeypatch.setattr(K, "PAIR_TEMPLATE_MAX", 1)
+        loops = _listed_pairs(K.list_pairs.py_func, *args)
+        monkeypatch.undo()
+        assert kernel == twin == loops
+        assert len(kernel[0]) > 50 and any(row[3] >= 0 for row in kernel[0])
+        counts.append(len(kernel[0]))
+    # the narrow rule's index refused lines whose pairs the table and filter let through
+    assert 0 < counts[1] < counts[0]
+
+
+def _listed_pairs(
+    fn: object,
+    cp: CompiledPack,
+    batch: ClaimBatch,
+    active: np.ndarray,  # type: ignore[type-arg]
+    dates: np.ndarray,  # type: ignore[type-arg]
+    line_cols: np.ndarray,  # type: ignore[type-arg]
+) -> tuple[list[list[int]], list[int]]:
+    """``list_pairs`` (kernel or twin) over the whole batch: its rows and per-claim offsets."""
+    poff = np.zeros(batch.n_claims + 1, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        rows, n = fn(  # type: ignore[operator]
+            cp.X, cp.P[4], cp.P[5], True, active, dates, batch.line_code, line_cols,
+            batch.field_col, batch.line_off, cp.T, 0, batch.n_claims, poff,
+            np.empty((8, 5), dtype=np.int64),
+        )  # fmt: skip
+    return rows[:n].tolist(), poff.tolist()
