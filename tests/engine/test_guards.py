@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,19 +27,7 @@ import engine_workload as W
 def test_workload_guards_match_reference(tmp_path: Path) -> None:
     claims = W.make_claims(700, seed=5)
     # PTP pairs taken from the claims themselves, so many pairs hit (indicator 0 and 1 both)
-    pairs = sorted(
-        {
-            (int(a.procedure_code), int(b.procedure_code))
-            for c in claims
-            for a in c.lines
-            for b in c.lines
-            if a is not b and (int(a.procedure_code) + int(b.procedure_code)) % 3 != 0
-        }
-    )
-    body = "\n".join(
-        f"{a}\t{b}\t\t20200101\t*\t{(a + b) % 2}\tMisuse of column two code" for a, b in pairs
-    )
-    (tmp_path / "ptp.txt").write_text("preamble\n" + body + "\n")
+    _write_claim_ptp(tmp_path / "ptp.txt", claims, lambda a, b: (a + b) % 3 != 0)
     W.write_mue(tmp_path / "mue.csv", 10_000)
     pack = PackData.load(W.build_rules(200), tmp_path)
     interner = Interner()
@@ -67,21 +56,13 @@ def test_pair_guard_exact_and_phase_blocks(tmp_path: Path, monkeypatch: pytest.M
     block), also when ``out`` is too small.
     """
     claims = W.make_claims(300, seed=8)
-    pairs = sorted(
-        {
-            (int(a.procedure_code), int(b.procedure_code))
-            for c in claims
-            for a in c.lines
-            for b in c.lines
-            if a is not b and (int(a.procedure_code) * 7 + int(b.procedure_code)) % 4 != 0
-        }
-    )
     # some pairs only effective before the claims' dates (the lister must check the window)
-    body = "\n".join(
-        f"{a}\t{b}\t\t20200101\t{'20210101' if (a + b) % 5 == 0 else '*'}\t{(a + b) % 2}\tMisuse"
-        for a, b in pairs
+    _write_claim_ptp(
+        tmp_path / "ptp.txt",
+        claims,
+        lambda a, b: (a * 7 + b) % 4 != 0,
+        ended=lambda a, b: (a + b) % 5 == 0,
     )
-    (tmp_path / "ptp.txt").write_text("preamble\n" + body + "\n")
     W.write_mue(tmp_path / "mue.csv", 10_000)
     pack = PackData.load(W.build_rules(60), tmp_path)
     interner = Interner()
@@ -549,20 +530,12 @@ def test_pair_template_path_equals_general_loops(
     pairs whose rows end before the claims' dates.
     """
     claims = W.make_claims(1500, seed=12)
-    pairs = sorted(
-        {
-            (int(a.procedure_code), int(b.procedure_code))
-            for c in claims
-            for a in c.lines
-            for b in c.lines
-            if a is not b and (int(a.procedure_code) * 3 + int(b.procedure_code)) % 5 != 0
-        }
+    _write_claim_ptp(
+        tmp_path / "ptp.txt",
+        claims,
+        lambda a, b: (a * 3 + b) % 5 != 0,
+        ended=lambda a, b: (a + b) % 7 == 0,
     )
-    body = "\n".join(
-        f"{a}\t{b}\t\t20200101\t{'20210101' if (a + b) % 7 == 0 else '*'}\t{(a + b) % 2}\tx"
-        for a, b in pairs
-    )
-    (tmp_path / "ptp.txt").write_text("preamble\n" + body + "\n")
     W.write_mue(tmp_path / "mue.csv", 100)
     # the workload's PTP rule (indexed by every column-1 code), and one indexed by a few codes
     # only (the template path then asks the code index of the pairs the filter lets through)
@@ -614,9 +587,9 @@ def _listed_pairs(
     fn: object,
     cp: CompiledPack,
     batch: ClaimBatch,
-    active: np.ndarray,  # type: ignore[type-arg]
-    dates: np.ndarray,  # type: ignore[type-arg]
-    line_cols: np.ndarray,  # type: ignore[type-arg]
+    active: np.ndarray,
+    dates: np.ndarray,
+    line_cols: np.ndarray,
 ) -> tuple[list[list[int]], list[int]]:
     """``list_pairs`` (kernel or twin) over the whole batch: its rows and per-claim offsets."""
     poff = np.zeros(batch.n_claims + 1, dtype=np.int64)
@@ -627,3 +600,31 @@ def _listed_pairs(
             np.empty((8, 5), dtype=np.int64),
         )  # fmt: skip
     return rows[:n].tolist(), poff.tolist()
+
+
+def _write_claim_ptp(
+    path: Path,
+    claims: list[Claim],
+    keep: Callable[[int, int], bool],
+    ended: Callable[[int, int], bool] = lambda a, b: False,
+) -> None:
+    """A PTP file (CMS text layout) of the procedure-code pairs the claims' lines make.
+
+    Pairs ``(a, b)`` of two lines of one claim where ``keep(a, b)``, effective from 2020-01-01 and
+    deleted on 2021-01-01 where ``ended(a, b)`` (before every workload claim), modifier indicator
+    ``(a + b) % 2``: many pairs hit, with both indicators.
+    """
+    pairs = sorted(
+        {
+            (int(x.procedure_code), int(y.procedure_code))
+            for c in claims
+            for x in c.lines
+            for y in c.lines
+            if x is not y and keep(int(x.procedure_code), int(y.procedure_code))
+        }
+    )
+    body = "\n".join(
+        f"{a}\t{b}\t\t20200101\t{'20210101' if ended(a, b) else '*'}\t{(a + b) % 2}\tMisuse"
+        for a, b in pairs
+    )
+    path.write_text("preamble\n" + body + "\n")
