@@ -534,15 +534,23 @@ def list_pairs(
     T: Any,
     c0: int,
     c1: int,
+    cs: int,
+    nt0: int,
     poff: Any,
-    ptask: Any,
-) -> tuple[Any, int]:
+    tasks: Any,
+) -> tuple[int, int]:
     """List the pair-rule tasks of claims ``c0 .. c1`` (phase 0 of a block of :func:`run_pack`).
 
-    Rows ``(rule, item line, other line, table row or -1, packed key)`` in the order one claim's
-    listing gives them (per line, per rule, per other line); the rows of claim ``c`` are
-    ``poff[c - c0] .. poff[c - c0 + 1]``.  Returns the rows (``ptask``, or a larger copy when it
-    was too small) and their number.
+    Rows ``(rule, item line, other line, table row or -1, packed key)`` in ``tasks``, in the order
+    one claim's listing gives them (per line, per rule, per other line); the rows of claim ``c``
+    are ``poff[c - c0] .. poff[c - c0 + 1]``.  Starts at claim ``cs`` with ``nt0`` rows listed
+    (``cs == c0``, ``nt0 == 0`` for a new block).  Returns ``(c, nt)``: ``c == c1`` when done,
+    else the claim whose rows might not fit in ``tasks`` (none of them written): grow ``tasks``
+    to at least ``nt`` rows, keeping the first ``nt0`` ... see below, and call again from ``c``.
+    Here ``nt`` is the rows listed before ``c`` plus the most ``c`` may need.
+
+    No array is allocated or grown in the loop over claims: an array variable assigned in a loop
+    costs atomic reference counting on every step (measured: ~9 ns per array per claim).
 
     Per claim, candidates first, then the exact table lookup of those that need one (guard kind
     2: the membership filter let them through; about 1 % of the pairs on the issue-4 workload).
@@ -559,7 +567,6 @@ def list_pairs(
     hs_off, hs = T[15], T[16]
     n_pcand = pcand_off.shape[0] - 1
     n_pair_always = pair_always.shape[0]
-    tasks = ptask
     # the one pair rule with a guard of kind 2, else -1 (every claim takes the general loops)
     one = -1
     if n_pair_always == 1 and pcand_rules.shape[0] == 0:
@@ -586,16 +593,36 @@ def list_pairs(
                     tpl_a[t] = ia
                     tpl_b[t] = ib
                     t += 1
+    # per claim, the most tasks it can give (one per ordered pair of lines and pair rule of the
+    # line), and the largest claim: the per-claim buffers are sized once, before the loop
+    pneed = np.zeros(c1 - cs, dtype=np.int64)
+    max_n = 2
+    max_need = 0
+    for c in range(cs, c1):
+        l0, l1 = line_off[c], line_off[c + 1]
+        if not active[c] or l1 - l0 < 2:
+            continue
+        max_n = max(max_n, l1 - l0)
+        if one >= 0:
+            pneed[c - cs] = (l1 - l0) * (l1 - l0 - 1)
+        else:
+            for i in range(l0, l1):
+                k = line_code[i]
+                p = n_pair_always
+                if 0 <= k < n_pcand:
+                    p += pcand_off[k + 1] - pcand_off[k]
+                pneed[c - cs] += p * (l1 - l0 - 1)
+        max_need = max(max_need, pneed[c - cs])
     # per line of a claim: the filter probe of its pair key (word bits, bit mask; 0: missing),
     # and, on the template path, its own key's filter block (start, words; 0 words: no pairs)
-    phw = np.empty(64, dtype=np.int64)
-    pmk = np.empty(64, dtype=np.int64)
-    pw0 = np.empty(64, dtype=np.int64)
-    pnw = np.empty(64, dtype=np.int64)
+    phw = np.empty(max_n, dtype=np.int64)
+    pmk = np.empty(max_n, dtype=np.int64)
+    pw0 = np.empty(max_n, dtype=np.int64)
+    pnw = np.empty(max_n, dtype=np.int64)
     # a claim's candidates: rule, line, other line, 1 when the exact lookup decides
-    cand = np.empty((256, 4), dtype=np.int64)
-    nt = 0
-    for c in range(c0, c1):
+    cand = np.empty((max_need, 4), dtype=np.int64)
+    nt = nt0
+    for c in range(cs, c1):
         poff[c - c0] = nt
         if not active[c]:
             continue
@@ -603,27 +630,9 @@ def list_pairs(
         if l1 - l0 < 2:
             continue
         d = dates[c]
-        need = 0
-        if one >= 0:  # at most one task per ordered pair
-            need = (l1 - l0) * (l1 - l0 - 1)
-        else:
-            for i in range(l0, l1):
-                k = line_code[i]
-                p = n_pair_always
-                if 0 <= k < n_pcand:
-                    p += pcand_off[k + 1] - pcand_off[k]
-                need += p * (l1 - l0 - 1)
+        need = pneed[c - cs]
         if nt + need > tasks.shape[0]:
-            grown = np.empty((2 * (nt + need), 5), dtype=np.int64)
-            grown[:nt] = tasks[:nt]
-            tasks = grown
-        if need > cand.shape[0]:
-            cand = np.empty((2 * need, 4), dtype=np.int64)
-        if l1 - l0 > phw.shape[0]:
-            phw = np.empty(2 * (l1 - l0), dtype=np.int64)
-            pmk = np.empty(2 * (l1 - l0), dtype=np.int64)
-            pw0 = np.empty(2 * (l1 - l0), dtype=np.int64)
-            pnw = np.empty(2 * (l1 - l0), dtype=np.int64)
+            return c, nt + need
         nc = 0
         if one >= 0 and l1 - l0 <= PAIR_TEMPLATE_MAX:
             r = one
@@ -810,7 +819,7 @@ def list_pairs(
             tasks[nt, 4] = key
             nt += 1
     poff[c1 - c0] = nt
-    return tasks, nt
+    return c1, nt
 
 
 @njit(cache=True, nogil=True)
@@ -888,7 +897,7 @@ def run_pack(
     # rows (the order of one pass).  The pair rules' table probes and the other rules' arrays
     # then do not evict each other's cache lines claim by claim.
     n_claims = active.shape[0]
-    pbuf = np.empty((64, 5), dtype=np.int64)  # grows by doubling
+    pbuf = np.empty((1024, 5), dtype=np.int64)  # at least a block's pair tasks
     pstart = np.zeros(min(PHASE_BLOCK, n_claims) + 1, dtype=np.int64)  # a block's pair rows
     npb = 0
     # the block (first claim, size), phase and claim of each step, advanced without a division
@@ -896,105 +905,102 @@ def run_pack(
     bsz = min(PHASE_BLOCK, n_claims)
     ph = 0
     c = -1
-    for _step in range(2 * n_claims):
-        c += 1
-        if c == blk0 + bsz:
-            if ph == 0:
-                ph = 1
-                c = blk0
+    step = 0
+    lp_c = 0  # the block's claim list_pairs goes on from (blk0 + bsz: listed) and rows so far
+    lp_nt = 0
+    # The buffers (tasks, ptask, pbuf) are never assigned inside the loop over claims: an array
+    # variable assigned in a loop costs atomic reference counting on every step (measured ~9 ns
+    # per array per step).  When one is too small the step stops before it has written anything
+    # (``resume``), the outer loop grows it, and the same step runs again.
+    resume = False
+    grow_t = 0
+    grow_p = 0
+    grow_b = 0
+    while True:
+        if grow_t > 0:
+            tasks = np.empty((grow_t, 5), dtype=np.int64)
+            grow_t = 0
+        if grow_p > 0:
+            grown = np.empty((grow_p, 5), dtype=np.int64)
+            grown[:lp_nt] = ptask[:lp_nt]
+            ptask = grown
+            grow_p = 0
+        if grow_b > 0:
+            pbuf = np.empty((grow_b, 5), dtype=np.int64)  # grown before any row of the block
+            grow_b = 0
+        while resume or step < 2 * n_claims:
+            if resume:
+                resume = False  # the same step again, its buffer grown
             else:
-                ph = 0
-                blk0 += bsz
-                bsz = min(PHASE_BLOCK, n_claims - blk0)
-        if ph == 0:
-            if c == blk0:
-                npb = 0
-                if has_pairs:
-                    ptask, _ = list_pairs(
-                        X, rlo, rhi, all_open, active, dates, line_code, line_cols, fcol,
-                        line_off, T, blk0, blk0 + bsz, poff, ptask,
-                    )  # fmt: skip
-            pstart[c - blk0] = npb
-            pstart[c - blk0 + 1] = npb
-        if not active[c]:
-            continue
-        l0, l1 = line_off[c], line_off[c + 1]
-        if ph == 0 and (not has_pairs or l1 - l0 < 2):
-            continue
-        d = dates[c]
-        x0, x1 = dx_off[c], dx_off[c + 1]
-        # -- list the tasks: (rule, item (global line / diagnosis index or -1), other) --
-        need = 0
-        if ph == 1:
-            need = n_claim_rules + n_dx_rules * (x1 - x0) + (n_line_always + max_cand) * (l1 - l0)
+                step += 1
+                c += 1
+                if c == blk0 + bsz:
+                    if ph == 0:
+                        ph = 1
+                        c = blk0
+                    else:
+                        ph = 0
+                        blk0 += bsz
+                        bsz = min(PHASE_BLOCK, n_claims - blk0)
+                        lp_c = blk0
+                        lp_nt = 0
+            if ph == 0:
+                if c == blk0:
+                    npb = 0
+                    if has_pairs and lp_c < blk0 + bsz:
+                        lp_c, got = list_pairs(
+                            X, rlo, rhi, all_open, active, dates, line_code, line_cols, fcol,
+                            line_off, T, blk0, blk0 + bsz, lp_c, lp_nt, poff, ptask,
+                        )  # fmt: skip
+                        if lp_c < blk0 + bsz:  # ptask is full: keep its rows, grow, go on
+                            lp_nt = poff[lp_c - blk0]
+                            grow_p = max(2 * ptask.shape[0], got)
+                            resume = True
+                            break
+                        lp_nt = got
+                    if lp_nt > pbuf.shape[0]:
+                        grow_b = max(2 * pbuf.shape[0], lp_nt)
+                        resume = True
+                        break
+                pstart[c - blk0] = npb
+                pstart[c - blk0 + 1] = npb
+            if not active[c]:
+                continue
+            l0, l1 = line_off[c], line_off[c + 1]
+            if ph == 0 and (not has_pairs or l1 - l0 < 2):
+                continue
+            d = dates[c]
+            x0, x1 = dx_off[c], dx_off[c + 1]
+            # -- list the tasks: (rule, item (global line / diagnosis index or -1), other) --
+            need = 0
+            if ph == 1:
+                need = (
+                    n_claim_rules + n_dx_rules * (x1 - x0) + (n_line_always + max_cand) * (l1 - l0)
+                )
+                if need > tasks.shape[0]:
+                    # the bound would grow the buffer: the exact count (a loop over the lines)
+                    need = n_claim_rules + n_dx_rules * (x1 - x0) + n_line_always * (l1 - l0)
+                    for i in range(l0, l1):
+                        k = line_code[i]
+                        if 0 <= k < n_cand:
+                            need += cand_off[k + 1] - cand_off[k]
+            else:
+                need = poff[c - blk0 + 1] - poff[c - blk0]
             if need > tasks.shape[0]:
-                # the bound would grow the buffer: the exact count (a loop over the lines)
-                need = n_claim_rules + n_dx_rules * (x1 - x0) + n_line_always * (l1 - l0)
-                for i in range(l0, l1):
-                    k = line_code[i]
-                    if 0 <= k < n_cand:
-                        need += cand_off[k + 1] - cand_off[k]
-        else:
-            need = poff[c - blk0 + 1] - poff[c - blk0]
-        if need > tasks.shape[0]:
-            tasks = np.empty((2 * need, 5), dtype=np.int64)
-        nt = 0
-        for q in range(n_claim_rules if ph == 1 else 0):
-            r = claim_rules[q]
-            if all_open or _effective(rlo[r], rhi[r], d):
-                gb = 6 * r
-                if G[gb] >= 8:
-                    # guard kinds 8 / 9 (engine.compiled._call_guard): [not] a string built-in
-                    # of claim fields, decided here as OP_CALL does (same memo); the other
-                    # kinds of claim tasks are checked in the run loop
-                    a = G[gb + 3]
-                    x = claim_cols[fcol[a], c]
-                    cok = 0
-                    if x != MISS:
-                        ca = G[gb + 1]
-                        if ca == 0:
-                            cm = smemo[x]
-                            if cm & 16 == 0:
-                                cm = _call_memo(S, I, smemo, x, 0, x, 0)
-                            cok = (cm >> 5) & 1
-                        else:
-                            a = G[gb + 4]
-                            dt = claim_cols[fcol[a], c]
-                            if dt != MISS:
-                                cb = 1 if ca == 1 else 4
-                                if n_rel > 1:
-                                    rel = 0
-                                    for rk in range(n_rel):
-                                        if env[3 + rk] <= dt:
-                                            rel = rk
-                                    mi = x * n_rel + rel
-                                    cm = rmemo[mi]
-                                    if cm & cb == 0:
-                                        cm = _call_memo(S, I, rmemo, mi, ca, x, rel)
-                                else:
-                                    cm = smemo[x]
-                                    if cm & cb == 0:
-                                        cm = _call_memo(S, I, smemo, x, ca, x, 0)
-                                cok = 1 if cm & (2 * cb) != 0 else 0
-                    if cok == G[gb + 2]:  # the negated result (b = 1) is false
-                        continue
-                tasks[nt, 0] = r
-                tasks[nt, 1] = -1
-                tasks[nt, 2] = -1
-                tasks[nt, 3] = -1
-                nt += 1
-        n_claim_tasks = nt
-        # diagnosis and line rules: a failing guard of kind 1 (engine.compiled._guard) drops the
-        # task here (the interpreter loop checks guards again, for claim and pair tasks)
-        for q in range(n_dx_rules if ph == 1 else 0):
-            r = dx_rules[q]
-            if all_open or _effective(rlo[r], rhi[r], d):
-                gb = 6 * r
-                for k in range(x0, x1):
+                grow_t = 2 * need
+                resume = True
+                break
+            nt = 0
+            for q in range(n_claim_rules if ph == 1 else 0):
+                r = claim_rules[q]
+                if all_open or _effective(rlo[r], rhi[r], d):
+                    gb = 6 * r
                     if G[gb] >= 8:
-                        # guard kinds 8 / 9: as for claim tasks, of claim or diagnosis fields
+                        # guard kinds 8 / 9 (engine.compiled._call_guard): [not] a string built-in
+                        # of claim fields, decided here as OP_CALL does (same memo); the other
+                        # kinds of claim tasks are checked in the run loop
                         a = G[gb + 3]
-                        x = claim_cols[fcol[a], c] if fgroup[a] == 0 else dx_cols[fcol[a], k]
+                        x = claim_cols[fcol[a], c]
                         cok = 0
                         if x != MISS:
                             ca = G[gb + 1]
@@ -1005,8 +1011,129 @@ def run_pack(
                                 cok = (cm >> 5) & 1
                             else:
                                 a = G[gb + 4]
-                                col = fcol[a]
-                                dt = claim_cols[col, c] if fgroup[a] == 0 else dx_cols[col, k]
+                                dt = claim_cols[fcol[a], c]
+                                if dt != MISS:
+                                    cb = 1 if ca == 1 else 4
+                                    if n_rel > 1:
+                                        rel = 0
+                                        for rk in range(n_rel):
+                                            if env[3 + rk] <= dt:
+                                                rel = rk
+                                        mi = x * n_rel + rel
+                                        cm = rmemo[mi]
+                                        if cm & cb == 0:
+                                            cm = _call_memo(S, I, rmemo, mi, ca, x, rel)
+                                    else:
+                                        cm = smemo[x]
+                                        if cm & cb == 0:
+                                            cm = _call_memo(S, I, smemo, x, ca, x, 0)
+                                    cok = 1 if cm & (2 * cb) != 0 else 0
+                        if cok == G[gb + 2]:  # the negated result (b = 1) is false
+                            continue
+                    tasks[nt, 0] = r
+                    tasks[nt, 1] = -1
+                    tasks[nt, 2] = -1
+                    tasks[nt, 3] = -1
+                    nt += 1
+            n_claim_tasks = nt
+            # diagnosis and line rules: a failing guard of kind 1 (engine.compiled._guard) drops the
+            # task here (the interpreter loop checks guards again, for claim and pair tasks)
+            for q in range(n_dx_rules if ph == 1 else 0):
+                r = dx_rules[q]
+                if all_open or _effective(rlo[r], rhi[r], d):
+                    gb = 6 * r
+                    for k in range(x0, x1):
+                        if G[gb] >= 8:
+                            # guard kinds 8 / 9: as for claim tasks, of claim or diagnosis fields
+                            a = G[gb + 3]
+                            x = claim_cols[fcol[a], c] if fgroup[a] == 0 else dx_cols[fcol[a], k]
+                            cok = 0
+                            if x != MISS:
+                                ca = G[gb + 1]
+                                if ca == 0:
+                                    cm = smemo[x]
+                                    if cm & 16 == 0:
+                                        cm = _call_memo(S, I, smemo, x, 0, x, 0)
+                                    cok = (cm >> 5) & 1
+                                else:
+                                    a = G[gb + 4]
+                                    col = fcol[a]
+                                    dt = claim_cols[col, c] if fgroup[a] == 0 else dx_cols[col, k]
+                                    if dt != MISS:
+                                        cb = 1 if ca == 1 else 4
+                                        if n_rel > 1:
+                                            rel = 0
+                                            for rk in range(n_rel):
+                                                if env[3 + rk] <= dt:
+                                                    rel = rk
+                                            mi = x * n_rel + rel
+                                            cm = rmemo[mi]
+                                            if cm & cb == 0:
+                                                cm = _call_memo(S, I, rmemo, mi, ca, x, rel)
+                                        else:
+                                            cm = smemo[x]
+                                            if cm & cb == 0:
+                                                cm = _call_memo(S, I, smemo, x, ca, x, 0)
+                                        cok = 1 if cm & (2 * cb) != 0 else 0
+                            if cok == G[gb + 2]:
+                                continue
+                        elif G[gb] & 1 == 1:
+                            a = G[gb + 1]
+                            col = fcol[a]
+                            x = claim_cols[col, c] if fgroup[a] == 0 else dx_cols[col, k]
+                            if gv[r, 2] == 1:
+                                if x < gv[r, 0] or x > gv[r, 1]:
+                                    continue
+                            else:
+                                res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
+                                if res == 2:
+                                    res = _order_result(
+                                        G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3])
+                                    )
+                                if res == 0:
+                                    continue
+                        tasks[nt, 0] = r
+                        tasks[nt, 1] = k
+                        tasks[nt, 2] = -1
+                        tasks[nt, 3] = -1
+                        nt += 1
+            n_dx_tasks = nt
+            if ph == 0:
+                # the pair tasks :func:`list_pairs` listed for the block
+                for q in range(poff[c - blk0], poff[c - blk0 + 1]):
+                    for e in range(5):
+                        tasks[nt, e] = ptask[q, e]
+                    nt += 1
+            for i in range(l0, l1 if ph == 1 else l0):
+                k = line_code[i]
+                n_lc = cand_off[k + 1] - cand_off[k] if 0 <= k < n_cand else 0
+                for q in range(n_line_always + n_lc):
+                    if q < n_line_always:
+                        r = line_always[q]
+                    else:
+                        r = cand_rules[cand_off[k] + q - n_line_always]
+                    if not all_open and not _effective(rlo[r], rhi[r], d):
+                        continue
+                    gb = 6 * r
+                    if G[gb] >= 8:
+                        # guard kinds 8 / 9: as for claim tasks, of claim or line fields
+                        a = G[gb + 3]
+                        x = claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
+                        cok = 0
+                        if x != MISS:
+                            ca = G[gb + 1]
+                            if ca == 0:
+                                cm = smemo[x]
+                                if cm & 16 == 0:
+                                    cm = _call_memo(S, I, smemo, x, 0, x, 0)
+                                cok = (cm >> 5) & 1
+                            else:
+                                a = G[gb + 4]
+                                dt = (
+                                    claim_cols[fcol[a], c]
+                                    if fgroup[a] == 0
+                                    else line_cols[fcol[a], i]
+                                )
                                 if dt != MISS:
                                     cb = 1 if ca == 1 else 4
                                     if n_rel > 1:
@@ -1028,7 +1155,7 @@ def run_pack(
                     elif G[gb] & 1 == 1:
                         a = G[gb + 1]
                         col = fcol[a]
-                        x = claim_cols[col, c] if fgroup[a] == 0 else dx_cols[col, k]
+                        x = claim_cols[col, c] if fgroup[a] == 0 else line_cols[col, i]
                         if gv[r, 2] == 1:
                             if x < gv[r, 0] or x > gv[r, 1]:
                                 continue
@@ -1038,66 +1165,100 @@ def run_pack(
                                 res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
                             if res == 0:
                                 continue
+                        if G[gb] >= 5:
+                            # guard kinds 5 / 7 (engine.compiled._table_get_guard): x op
+                            # table[key] exactly, the row found as OP_TABLE_GET does
+                            # (:func:`_find` written out)
+                            a = G[gb + 2]
+                            key = (
+                                claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
+                            )
+                            ta = G[gb + 5] & 0xFFFFFFFF
+                            y = MISS
+                            if key != MISS:
+                                fa, fb = row_off[ta], row_off[ta + 1]
+                                da = dir_at[ta]
+                                if da >= 0:
+                                    if key < 0 or key >= dir_n[ta]:
+                                        fb = fa
+                                    else:
+                                        fb = fa + dir_off[da + key + 1]
+                                        fa = fa + dir_off[da + key]
+                                fend = fb
+                                while fa < fb:
+                                    mid = (fa + fb) >> 1
+                                    if tkeys[mid] < key:
+                                        fa = mid + 1
+                                    else:
+                                        fb = mid
+                                flo, fhi = tlo[ta], thi[ta]
+                                while fa < fend and tkeys[fa] == key:
+                                    if d == MISS:
+                                        if (
+                                            row_from[fa] == OPEN_LO
+                                            and row_until[fa] == OPEN_HI
+                                            and flo == OPEN_LO
+                                            and fhi == OPEN_HI
+                                        ):
+                                            break
+                                    elif flo <= d <= fhi and row_from[fa] <= d <= row_until[fa]:
+                                        break
+                                    fa += 1
+                                if fa < fend and tkeys[fa] == key:
+                                    n_rows = row_off[ta + 1] - row_off[ta]
+                                    vc = G[gb + 5] >> 32
+                                    y = tvals[val_off[ta] + vc * n_rows + fa - row_off[ta]]
+                            if y == MISS:  # x is present (the interval check)
+                                continue
+                            gop = G[gb + 4]
+                            if gop == 0:
+                                gok = x == y
+                            elif gop == 1:
+                                gok = x != y
+                            elif gop == 2:
+                                gok = x < y
+                            elif gop == 3:
+                                gok = x <= y
+                            elif gop == 4:
+                                gok = x > y
+                            else:
+                                gok = x >= y
+                            if not gok:
+                                continue
                     tasks[nt, 0] = r
-                    tasks[nt, 1] = k
+                    tasks[nt, 1] = i
                     tasks[nt, 2] = -1
                     tasks[nt, 3] = -1
                     nt += 1
-        n_dx_tasks = nt
-        if ph == 0:
-            # the pair tasks :func:`list_pairs` listed for the block
-            for q in range(poff[c - blk0], poff[c - blk0 + 1]):
-                for e in range(5):
-                    tasks[nt, e] = ptask[q, e]
-                nt += 1
-        for i in range(l0, l1 if ph == 1 else l0):
-            k = line_code[i]
-            n_lc = cand_off[k + 1] - cand_off[k] if 0 <= k < n_cand else 0
-            for q in range(n_line_always + n_lc):
-                if q < n_line_always:
-                    r = line_always[q]
-                else:
-                    r = cand_rules[cand_off[k] + q - n_line_always]
-                if not all_open and not _effective(rlo[r], rhi[r], d):
-                    continue
+            # -- run them --
+            flag = 0
+            memo_t = -1
+            memo_key = 0
+            memo_row = -1
+            sidx[0] = c
+            for t in range(nt):
+                r = tasks[t, 0]
+                sidx[1] = tasks[t, 1]
+                sidx[2] = tasks[t, 2]
+                if tasks[t, 3] >= 0:  # the lister found the pair's row (guard kind 2)
+                    memo_t = G[6 * r + 1]
+                    memo_key = tasks[t, 4]
+                    memo_row = tasks[t, 3]
+                # the rule's guard (kinds 1 and 3, see engine.compiled._guard), written out: an
+                # inlined helper would copy (and reference count) its array arguments on every call;
+                # the lister checked it already for diagnosis and line tasks
                 gb = 6 * r
-                if G[gb] >= 8:
-                    # guard kinds 8 / 9: as for claim tasks, of claim or line fields
-                    a = G[gb + 3]
-                    x = claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
-                    cok = 0
-                    if x != MISS:
-                        ca = G[gb + 1]
-                        if ca == 0:
-                            cm = smemo[x]
-                            if cm & 16 == 0:
-                                cm = _call_memo(S, I, smemo, x, 0, x, 0)
-                            cok = (cm >> 5) & 1
-                        else:
-                            a = G[gb + 4]
-                            dt = claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
-                            if dt != MISS:
-                                cb = 1 if ca == 1 else 4
-                                if n_rel > 1:
-                                    rel = 0
-                                    for rk in range(n_rel):
-                                        if env[3 + rk] <= dt:
-                                            rel = rk
-                                    mi = x * n_rel + rel
-                                    cm = rmemo[mi]
-                                    if cm & cb == 0:
-                                        cm = _call_memo(S, I, rmemo, mi, ca, x, rel)
-                                else:
-                                    cm = smemo[x]
-                                    if cm & cb == 0:
-                                        cm = _call_memo(S, I, smemo, x, ca, x, 0)
-                                cok = 1 if cm & (2 * cb) != 0 else 0
-                    if cok == G[gb + 2]:
-                        continue
-                elif G[gb] & 1 == 1:
+                gk = G[gb]
+                if (gk == 1 or gk == 3) and (t < n_claim_tasks or sidx[2] >= 0):
                     a = G[gb + 1]
+                    g = fgroup[a]
                     col = fcol[a]
-                    x = claim_cols[col, c] if fgroup[a] == 0 else line_cols[col, i]
+                    if g == 0:
+                        x = claim_cols[col, c]
+                    elif g == 1:
+                        x = line_cols[col, sidx[G[gb + 2]]]
+                    else:
+                        x = dx_cols[col, sidx[G[gb + 2]]]
                     if gv[r, 2] == 1:
                         if x < gv[r, 0] or x > gv[r, 1]:
                             continue
@@ -1107,672 +1268,584 @@ def run_pack(
                             res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
                         if res == 0:
                             continue
-                    if G[gb] >= 5:
-                        # guard kinds 5 / 7 (engine.compiled._table_get_guard): x op table[key]
-                        # exactly, the row found as OP_TABLE_GET does (:func:`_find` written out)
-                        a = G[gb + 2]
-                        key = claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
-                        ta = G[gb + 5] & 0xFFFFFFFF
-                        y = MISS
-                        if key != MISS:
-                            fa, fb = row_off[ta], row_off[ta + 1]
-                            da = dir_at[ta]
-                            if da >= 0:
-                                if key < 0 or key >= dir_n[ta]:
-                                    fb = fa
-                                else:
-                                    fb = fa + dir_off[da + key + 1]
-                                    fa = fa + dir_off[da + key]
-                            fend = fb
-                            while fa < fb:
-                                mid = (fa + fb) >> 1
-                                if tkeys[mid] < key:
-                                    fa = mid + 1
-                                else:
-                                    fb = mid
-                            flo, fhi = tlo[ta], thi[ta]
-                            while fa < fend and tkeys[fa] == key:
-                                if d == MISS:
-                                    if (
-                                        row_from[fa] == OPEN_LO
-                                        and row_until[fa] == OPEN_HI
-                                        and flo == OPEN_LO
-                                        and fhi == OPEN_HI
-                                    ):
-                                        break
-                                elif flo <= d <= fhi and row_from[fa] <= d <= row_until[fa]:
-                                    break
-                                fa += 1
-                            if fa < fend and tkeys[fa] == key:
-                                n_rows = row_off[ta + 1] - row_off[ta]
-                                vc = G[gb + 5] >> 32
-                                y = tvals[val_off[ta] + vc * n_rows + fa - row_off[ta]]
-                        if y == MISS:  # x is present (the interval check)
-                            continue
-                        gop = G[gb + 4]
-                        if gop == 0:
-                            gok = x == y
-                        elif gop == 1:
-                            gok = x != y
-                        elif gop == 2:
-                            gok = x < y
-                        elif gop == 3:
-                            gok = x <= y
-                        elif gop == 4:
-                            gok = x > y
-                        else:
-                            gok = x >= y
-                        if not gok:
-                            continue
-                tasks[nt, 0] = r
-                tasks[nt, 1] = i
-                tasks[nt, 2] = -1
-                tasks[nt, 3] = -1
-                nt += 1
-        # -- run them --
-        flag = 0
-        memo_t = -1
-        memo_key = 0
-        memo_row = -1
-        sidx[0] = c
-        for t in range(nt):
-            r = tasks[t, 0]
-            sidx[1] = tasks[t, 1]
-            sidx[2] = tasks[t, 2]
-            if tasks[t, 3] >= 0:  # the lister found the pair's row (guard kind 2)
-                memo_t = G[6 * r + 1]
-                memo_key = tasks[t, 4]
-                memo_row = tasks[t, 3]
-            # the rule's guard (kinds 1 and 3, see engine.compiled._guard), written out: an
-            # inlined helper would copy (and reference count) its array arguments on every call;
-            # the lister checked it already for diagnosis and line tasks
-            gb = 6 * r
-            gk = G[gb]
-            if (gk == 1 or gk == 3) and (t < n_claim_tasks or sidx[2] >= 0):
-                a = G[gb + 1]
-                g = fgroup[a]
-                col = fcol[a]
-                if g == 0:
-                    x = claim_cols[col, c]
-                elif g == 1:
-                    x = line_cols[col, sidx[G[gb + 2]]]
-                else:
-                    x = dx_cols[col, sidx[G[gb + 2]]]
-                if gv[r, 2] == 1:
-                    if x < gv[r, 0] or x > gv[r, 1]:
-                        continue
-                else:
-                    res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
-                    if res == 2:
-                        res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
-                    if res == 0:
-                        continue
-            hit = -1
-            b_lo = rb_off[r]
-            b_hi = rb_off[r + 1]
-            if gk == 3 or gk == 7 or gk == 9:  # the guard is the whole condition: it fires
-                hit = b_lo
-                b_hi = b_lo
-            for b in range(b_lo, b_hi):
-                pc = br_pc[b]
-                sp = -1
-                while True:
-                    op = code[pc, 0]
-                    a = code[pc, 1]
-                    if op == OP_CMP_FC:
-                        g = fgroup[a]
-                        col = fcol[a]
-                        if g == 0:
-                            x = claim_cols[col, c]
-                        elif g == 1:
-                            x = line_cols[col, sidx[code[pc, 2]]]
-                        else:
-                            x = dx_cols[col, sidx[code[pc, 2]]]
-                        y = code[pc, 3]
-                        cop = code[pc, 4]
-                        kind = code[pc, 5]
-                        sp += 1
-                        if x == MISS or y == MISS:
-                            stack[sp] = 0
-                        elif cop == 0:
-                            stack[sp] = 1 if x == y else 0
-                        elif cop == 1:
-                            stack[sp] = 1 if x != y else 0
-                        elif kind == 2:
-                            stack[sp] = 0
-                        elif kind == 1:
-                            stack[sp] = _order_result(cop, str_cmp(sbytes, soff, x, y))
-                        else:
-                            stack[sp] = _order_result(cop, -1 if x < y else (1 if x > y else 0))
-                    elif op == OP_JF:
-                        if stack[sp] != 1:
-                            stack[sp] = 0
-                            pc = a
-                            continue
-                        sp -= 1
-                    elif op == OP_HALT:
-                        break
-                    elif op == OP_FIELD:
-                        g = fgroup[a]
-                        col = fcol[a]
-                        sp += 1
-                        if g == 0:
-                            stack[sp] = claim_cols[col, c]
-                        elif g == 1:
-                            stack[sp] = line_cols[col, sidx[code[pc, 2]]]
-                        else:
-                            stack[sp] = dx_cols[col, sidx[code[pc, 2]]]
-                    elif op == OP_CONST:
-                        sp += 1
-                        stack[sp] = a
-                    elif op == OP_TRUTH:
-                        stack[sp] = 1 if stack[sp] == 1 else 0
-                    elif op == OP_NOT:
-                        stack[sp] = 0 if stack[sp] == 1 else 1
-                    elif op == OP_JT:
-                        if stack[sp] == 1:
-                            pc = a
-                            continue
-                        sp -= 1
-                    elif op == OP_INSET:
-                        x = stack[sp]
-                        hit_set = 0
-                        if x != MISS:
-                            lo = mem_off[a]
-                            hi = mem_off[a + 1]
-                            ea = lo
-                            eb = hi
-                            while ea < eb:
-                                mid = (ea + eb) >> 1
-                                if mem[mid] < x:
-                                    ea = mid + 1
-                                else:
-                                    eb = mid
-                            found = ea < hi and mem[ea] == x
-                            if not found and (
-                                rng_off[a + 1] > rng_off[a] or pre_off[a + 1] > pre_off[a]
-                            ):
-                                # :func:`_in_ranges` written out (an inlined helper copies and
-                                # reference counts its eight array arguments on every call)
-                                if str_order[a] == 1:
-                                    xs = soff[x]
-                                    xn = soff[x + 1] - xs
-                                    for k in range(rng_off[a], rng_off[a + 1]):
-                                        # rng_lo[k] <= x (UTF-8 byte order)
-                                        ps = soff[rng_lo[k]]
-                                        pn = soff[rng_lo[k] + 1] - ps
-                                        cmp = 0
-                                        for q in range(min(pn, xn)):
-                                            if sbytes[ps + q] != sbytes[xs + q]:
-                                                cmp = -1 if sbytes[ps + q] < sbytes[xs + q] else 1
-                                                break
-                                        if cmp == 0 and pn != xn:
-                                            cmp = -1 if pn < xn else 1
-                                        if cmp > 0:
-                                            continue
-                                        # x <= rng_hi[k], or x starts with rng_hi[k]
-                                        ps = soff[rng_hi[k]]
-                                        pn = soff[rng_hi[k] + 1] - ps
-                                        cmp = 0
-                                        for q in range(min(pn, xn)):
-                                            if sbytes[xs + q] != sbytes[ps + q]:
-                                                cmp = -1 if sbytes[xs + q] < sbytes[ps + q] else 1
-                                                break
-                                        # equal on min(pn, xn) bytes: x <= hi or x starts with hi
-                                        if cmp <= 0:
-                                            found = True
-                                            break
-                                    if not found:
-                                        for k in range(pre_off[a], pre_off[a + 1]):
-                                            ps = soff[pre[k]]
-                                            pn = soff[pre[k] + 1] - ps
-                                            if pn > xn:
-                                                continue
-                                            same = True
-                                            for q in range(pn):
-                                                if sbytes[xs + q] != sbytes[ps + q]:
-                                                    same = False
+                hit = -1
+                b_lo = rb_off[r]
+                b_hi = rb_off[r + 1]
+                if gk == 3 or gk == 7 or gk == 9:  # the guard is the whole condition: it fires
+                    hit = b_lo
+                    b_hi = b_lo
+                for b in range(b_lo, b_hi):
+                    pc = br_pc[b]
+                    sp = -1
+                    while True:
+                        op = code[pc, 0]
+                        a = code[pc, 1]
+                        if op == OP_CMP_FC:
+                            g = fgroup[a]
+                            col = fcol[a]
+                            if g == 0:
+                                x = claim_cols[col, c]
+                            elif g == 1:
+                                x = line_cols[col, sidx[code[pc, 2]]]
+                            else:
+                                x = dx_cols[col, sidx[code[pc, 2]]]
+                            y = code[pc, 3]
+                            cop = code[pc, 4]
+                            kind = code[pc, 5]
+                            sp += 1
+                            if x == MISS or y == MISS:
+                                stack[sp] = 0
+                            elif cop == 0:
+                                stack[sp] = 1 if x == y else 0
+                            elif cop == 1:
+                                stack[sp] = 1 if x != y else 0
+                            elif kind == 2:
+                                stack[sp] = 0
+                            elif kind == 1:
+                                stack[sp] = _order_result(cop, str_cmp(sbytes, soff, x, y))
+                            else:
+                                stack[sp] = _order_result(cop, -1 if x < y else (1 if x > y else 0))
+                        elif op == OP_JF:
+                            if stack[sp] != 1:
+                                stack[sp] = 0
+                                pc = a
+                                continue
+                            sp -= 1
+                        elif op == OP_HALT:
+                            break
+                        elif op == OP_FIELD:
+                            g = fgroup[a]
+                            col = fcol[a]
+                            sp += 1
+                            if g == 0:
+                                stack[sp] = claim_cols[col, c]
+                            elif g == 1:
+                                stack[sp] = line_cols[col, sidx[code[pc, 2]]]
+                            else:
+                                stack[sp] = dx_cols[col, sidx[code[pc, 2]]]
+                        elif op == OP_CONST:
+                            sp += 1
+                            stack[sp] = a
+                        elif op == OP_TRUTH:
+                            stack[sp] = 1 if stack[sp] == 1 else 0
+                        elif op == OP_NOT:
+                            stack[sp] = 0 if stack[sp] == 1 else 1
+                        elif op == OP_JT:
+                            if stack[sp] == 1:
+                                pc = a
+                                continue
+                            sp -= 1
+                        elif op == OP_INSET:
+                            x = stack[sp]
+                            hit_set = 0
+                            if x != MISS:
+                                lo = mem_off[a]
+                                hi = mem_off[a + 1]
+                                ea = lo
+                                eb = hi
+                                while ea < eb:
+                                    mid = (ea + eb) >> 1
+                                    if mem[mid] < x:
+                                        ea = mid + 1
+                                    else:
+                                        eb = mid
+                                found = ea < hi and mem[ea] == x
+                                if not found and (
+                                    rng_off[a + 1] > rng_off[a] or pre_off[a + 1] > pre_off[a]
+                                ):
+                                    # :func:`_in_ranges` written out (an inlined helper copies and
+                                    # reference counts its eight array arguments on every call)
+                                    if str_order[a] == 1:
+                                        xs = soff[x]
+                                        xn = soff[x + 1] - xs
+                                        for k in range(rng_off[a], rng_off[a + 1]):
+                                            # rng_lo[k] <= x (UTF-8 byte order)
+                                            ps = soff[rng_lo[k]]
+                                            pn = soff[rng_lo[k] + 1] - ps
+                                            cmp = 0
+                                            for q in range(min(pn, xn)):
+                                                if sbytes[ps + q] != sbytes[xs + q]:
+                                                    cmp = (
+                                                        -1 if sbytes[ps + q] < sbytes[xs + q] else 1
+                                                    )
                                                     break
-                                            if same:
+                                            if cmp == 0 and pn != xn:
+                                                cmp = -1 if pn < xn else 1
+                                            if cmp > 0:
+                                                continue
+                                            # x <= rng_hi[k], or x starts with rng_hi[k]
+                                            ps = soff[rng_hi[k]]
+                                            pn = soff[rng_hi[k] + 1] - ps
+                                            cmp = 0
+                                            for q in range(min(pn, xn)):
+                                                if sbytes[xs + q] != sbytes[ps + q]:
+                                                    cmp = (
+                                                        -1 if sbytes[xs + q] < sbytes[ps + q] else 1
+                                                    )
+                                                    break
+                                            # equal on min(pn, xn) bytes: x <= hi or x
+                                            # starts with hi
+                                            if cmp <= 0:
                                                 found = True
                                                 break
-                                else:
-                                    for k in range(rng_off[a], rng_off[a + 1]):
-                                        if (
-                                            rng_lo[k] != MISS
-                                            and rng_hi[k] != MISS
-                                            and rng_lo[k] <= x <= rng_hi[k]
-                                        ):
-                                            found = True
-                                            break
-                            hit_set = 1 if found else 0
-                        stack[sp] = hit_set
-                    elif op == OP_CMP:
-                        y = stack[sp]
-                        sp -= 1
-                        x = stack[sp]
-                        kind = code[pc, 2]
-                        if x == MISS or y == MISS:
-                            stack[sp] = 0
-                        elif a == 0:
-                            stack[sp] = 1 if x == y else 0
-                        elif a == 1:
-                            stack[sp] = 1 if x != y else 0
-                        elif kind == 2:
-                            stack[sp] = 0
-                        elif kind == 1:
-                            stack[sp] = _order_result(a, str_cmp(sbytes, soff, x, y))
-                        else:
-                            stack[sp] = _order_result(a, -1 if x < y else (1 if x > y else 0))
-                    elif op in (OP_TABLE_HAS, OP_TABLE_GET):
-                        nk = code[pc, 2]
-                        if nk == 1:
-                            k1 = stack[sp]
-                            k2 = 0
-                            key = k1
-                            ok = k1 != MISS
-                        else:
-                            k2 = stack[sp]
-                            sp -= 1
-                            k1 = stack[sp]
-                            ok = k1 != MISS and k2 != MISS
-                            key = (k1 << 32) | (k2 & 0xFFFFFFFF)
-                        row = -1
-                        if ok:
-                            if a == memo_t and key == memo_key:
-                                row = memo_row
-                            else:
-                                maybe = True
-                                if filt_at[a] >= 0:
-                                    if k1 < 0 or k1 >= dir_n[a]:
-                                        maybe = False
+                                        if not found:
+                                            for k in range(pre_off[a], pre_off[a + 1]):
+                                                ps = soff[pre[k]]
+                                                pn = soff[pre[k] + 1] - ps
+                                                if pn > xn:
+                                                    continue
+                                                same = True
+                                                for q in range(pn):
+                                                    if sbytes[xs + q] != sbytes[ps + q]:
+                                                        same = False
+                                                        break
+                                                if same:
+                                                    found = True
+                                                    break
                                     else:
-                                        w0 = fw_off[dir_at[a] + k1]
-                                        nw = fw_off[dir_at[a] + k1 + 1] - w0
-                                        if nw == 0:
+                                        for k in range(rng_off[a], rng_off[a + 1]):
+                                            if (
+                                                rng_lo[k] != MISS
+                                                and rng_hi[k] != MISS
+                                                and rng_lo[k] <= x <= rng_hi[k]
+                                            ):
+                                                found = True
+                                                break
+                                hit_set = 1 if found else 0
+                            stack[sp] = hit_set
+                        elif op == OP_CMP:
+                            y = stack[sp]
+                            sp -= 1
+                            x = stack[sp]
+                            kind = code[pc, 2]
+                            if x == MISS or y == MISS:
+                                stack[sp] = 0
+                            elif a == 0:
+                                stack[sp] = 1 if x == y else 0
+                            elif a == 1:
+                                stack[sp] = 1 if x != y else 0
+                            elif kind == 2:
+                                stack[sp] = 0
+                            elif kind == 1:
+                                stack[sp] = _order_result(a, str_cmp(sbytes, soff, x, y))
+                            else:
+                                stack[sp] = _order_result(a, -1 if x < y else (1 if x > y else 0))
+                        elif op in (OP_TABLE_HAS, OP_TABLE_GET):
+                            nk = code[pc, 2]
+                            if nk == 1:
+                                k1 = stack[sp]
+                                k2 = 0
+                                key = k1
+                                ok = k1 != MISS
+                            else:
+                                k2 = stack[sp]
+                                sp -= 1
+                                k1 = stack[sp]
+                                ok = k1 != MISS and k2 != MISS
+                                key = (k1 << 32) | (k2 & 0xFFFFFFFF)
+                            row = -1
+                            if ok:
+                                if a == memo_t and key == memo_key:
+                                    row = memo_row
+                                else:
+                                    maybe = True
+                                    if filt_at[a] >= 0:
+                                        if k1 < 0 or k1 >= dir_n[a]:
                                             maybe = False
                                         else:
-                                            h = (k2 & 0xFFFFFFFF) * HASH_MUL
-                                            w = fw[w0 + ((h >> 32) & (nw - 1))]
-                                            hb = (w >> ((h >> 58) & 63)) & (w >> ((h >> 52) & 63))
-                                            hb &= w >> ((h >> 46) & 63)
-                                            maybe = hb & 1 != 0
-                                if maybe and filt_at[a] >= 0:
-                                    # :func:`pair_find` written out: the exact hash block of
-                                    # first key k1 gives the row and its dates in one slot
-                                    row = -1
-                                    fa = row_off[a]
-                                    s0 = hs_off[dir_at[a] + k1]
-                                    ns = hs_off[dir_at[a] + k1 + 1] - s0
-                                    kl = k2 & 0xFFFFFFFF
-                                    pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
-                                    while True:
-                                        w = hs[2 * (s0 + pos)]
-                                        if w == -1:
-                                            break
-                                        if (w >> 32) & 0xFFFFFFFF == kl:
-                                            fi = fa + (w & 0xFFFFFFFF)
-                                            wd = hs[2 * (s0 + pos) + 1]
-                                            fr = wd >> 32
-                                            un = wd & 0xFFFFFFFF
-                                            if un >= 0x80000000:
-                                                un -= 0x100000000
-                                            flo, fhi = tlo[a], thi[a]
-                                            if d == MISS:
-                                                if (
-                                                    fr == _I32_MIN
-                                                    and un == _I32_MAX
-                                                    and flo == OPEN_LO
-                                                    and fhi == OPEN_HI
-                                                ):
-                                                    row = fi
-                                                    break
-                                            elif flo <= d <= fhi and fr <= d <= un:
-                                                row = fi
+                                            w0 = fw_off[dir_at[a] + k1]
+                                            nw = fw_off[dir_at[a] + k1 + 1] - w0
+                                            if nw == 0:
+                                                maybe = False
+                                            else:
+                                                h = (k2 & 0xFFFFFFFF) * HASH_MUL
+                                                w = fw[w0 + ((h >> 32) & (nw - 1))]
+                                                hb = (w >> ((h >> 58) & 63)) & (
+                                                    w >> ((h >> 52) & 63)
+                                                )
+                                                hb &= w >> ((h >> 46) & 63)
+                                                maybe = hb & 1 != 0
+                                    if maybe and filt_at[a] >= 0:
+                                        # :func:`pair_find` written out: the exact hash block of
+                                        # first key k1 gives the row and its dates in one slot
+                                        row = -1
+                                        fa = row_off[a]
+                                        s0 = hs_off[dir_at[a] + k1]
+                                        ns = hs_off[dir_at[a] + k1 + 1] - s0
+                                        kl = k2 & 0xFFFFFFFF
+                                        pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
+                                        while True:
+                                            w = hs[2 * (s0 + pos)]
+                                            if w == -1:
                                                 break
-                                            # not effective by the slot's dates: the key's rows
-                                            # in order (the first one again: its slot dates may
-                                            # be inexact)
-                                            fend = row_off[a + 1]
-                                            while fi < fend and tkeys[fi] == key:
+                                            if (w >> 32) & 0xFFFFFFFF == kl:
+                                                fi = fa + (w & 0xFFFFFFFF)
+                                                wd = hs[2 * (s0 + pos) + 1]
+                                                fr = wd >> 32
+                                                un = wd & 0xFFFFFFFF
+                                                if un >= 0x80000000:
+                                                    un -= 0x100000000
+                                                flo, fhi = tlo[a], thi[a]
                                                 if d == MISS:
                                                     if (
-                                                        row_from[fi] == OPEN_LO
-                                                        and row_until[fi] == OPEN_HI
+                                                        fr == _I32_MIN
+                                                        and un == _I32_MAX
                                                         and flo == OPEN_LO
                                                         and fhi == OPEN_HI
                                                     ):
                                                         row = fi
                                                         break
-                                                elif (
-                                                    flo <= d <= fhi
-                                                    and row_from[fi] <= d <= row_until[fi]
-                                                ):
+                                                elif flo <= d <= fhi and fr <= d <= un:
                                                     row = fi
                                                     break
-                                                fi += 1
-                                            break
-                                        pos += 1
-                                        if pos == ns:
-                                            pos = 0
-                                elif maybe:
-                                    # :func:`_find` written out (an inlined helper copies and
-                                    # reference counts its array arguments on every call)
-                                    fa, fb = row_off[a], row_off[a + 1]
-                                    da = dir_at[a]
-                                    if da >= 0:
-                                        if k1 < 0 or k1 >= dir_n[a]:
-                                            fb = fa
-                                        else:
-                                            fb = fa + dir_off[da + k1 + 1]
-                                            fa = fa + dir_off[da + k1]
-                                    fend = fb
-                                    while fa < fb:
-                                        mid = (fa + fb) >> 1
-                                        if tkeys[mid] < key:
-                                            fa = mid + 1
-                                        else:
-                                            fb = mid
-                                    flo, fhi = tlo[a], thi[a]
-                                    while fa < fend and tkeys[fa] == key:
-                                        if d == MISS:
-                                            if (
-                                                row_from[fa] == OPEN_LO
-                                                and row_until[fa] == OPEN_HI
-                                                and flo == OPEN_LO
-                                                and fhi == OPEN_HI
+                                                # not effective by the slot's dates: the key's rows
+                                                # in order (the first one again: its slot dates may
+                                                # be inexact)
+                                                fend = row_off[a + 1]
+                                                while fi < fend and tkeys[fi] == key:
+                                                    if d == MISS:
+                                                        if (
+                                                            row_from[fi] == OPEN_LO
+                                                            and row_until[fi] == OPEN_HI
+                                                            and flo == OPEN_LO
+                                                            and fhi == OPEN_HI
+                                                        ):
+                                                            row = fi
+                                                            break
+                                                    elif (
+                                                        flo <= d <= fhi
+                                                        and row_from[fi] <= d <= row_until[fi]
+                                                    ):
+                                                        row = fi
+                                                        break
+                                                    fi += 1
+                                                break
+                                            pos += 1
+                                            if pos == ns:
+                                                pos = 0
+                                    elif maybe:
+                                        # :func:`_find` written out (an inlined helper copies and
+                                        # reference counts its array arguments on every call)
+                                        fa, fb = row_off[a], row_off[a + 1]
+                                        da = dir_at[a]
+                                        if da >= 0:
+                                            if k1 < 0 or k1 >= dir_n[a]:
+                                                fb = fa
+                                            else:
+                                                fb = fa + dir_off[da + k1 + 1]
+                                                fa = fa + dir_off[da + k1]
+                                        fend = fb
+                                        while fa < fb:
+                                            mid = (fa + fb) >> 1
+                                            if tkeys[mid] < key:
+                                                fa = mid + 1
+                                            else:
+                                                fb = mid
+                                        flo, fhi = tlo[a], thi[a]
+                                        while fa < fend and tkeys[fa] == key:
+                                            if d == MISS:
+                                                if (
+                                                    row_from[fa] == OPEN_LO
+                                                    and row_until[fa] == OPEN_HI
+                                                    and flo == OPEN_LO
+                                                    and fhi == OPEN_HI
+                                                ):
+                                                    row = fa
+                                                    break
+                                            elif (
+                                                flo <= d <= fhi
+                                                and row_from[fa] <= d <= row_until[fa]
                                             ):
                                                 row = fa
                                                 break
-                                        elif flo <= d <= fhi and row_from[fa] <= d <= row_until[fa]:
-                                            row = fa
-                                            break
-                                        fa += 1
-                                memo_t = a
-                                memo_key = key
-                                memo_row = row
-                        if op == OP_TABLE_HAS:
-                            stack[sp] = 1 if row >= 0 else 0
-                        elif row < 0:
-                            stack[sp] = MISS
-                        else:
-                            n_rows = row_off[a + 1] - row_off[a]
-                            stack[sp] = tvals[val_off[a] + code[pc, 3] * n_rows + row - row_off[a]]
-                    elif op == OP_ELEM:
-                        sp += 1
-                        if sstore[a] == 3:
-                            stack[sp] = cset_vals[sidx[a]]
-                        else:
-                            stack[sp] = lset_vals[sidx[a]]
-                    elif op == OP_ARITH:
-                        y = stack[sp]
-                        sp -= 1
-                        x = stack[sp]
-                        if x == MISS or y == MISS:
-                            stack[sp] = MISS
-                        elif a == 0:
-                            stack[sp] = x + y
-                        elif a == 1:
-                            stack[sp] = x - y
-                        elif -_MUL_SAFE < x < _MUL_SAFE and -_MUL_SAFE < y < _MUL_SAFE:
-                            prod = x * y
-                            if prod % SCALE != 0:
-                                flag = 1
-                            stack[sp] = prod // SCALE
-                        else:
-                            flag = 1
-                            stack[sp] = MISS
-                    elif op == OP_CONTAINS:
-                        x = stack[sp]
-                        hit_c = 0
-                        if x != MISS:
-                            g = fgroup[a]
-                            col = fcol[a]
-                            if g == 3:
-                                for q in range(cset_off[col, c], cset_off[col, c + 1]):
-                                    if cset_vals[q] == x:
-                                        hit_c = 1
-                                        break
+                                            fa += 1
+                                    memo_t = a
+                                    memo_key = key
+                                    memo_row = row
+                            if op == OP_TABLE_HAS:
+                                stack[sp] = 1 if row >= 0 else 0
+                            elif row < 0:
+                                stack[sp] = MISS
                             else:
-                                obj = sidx[code[pc, 2]]
-                                for q in range(lset_off[col, obj], lset_off[col, obj + 1]):
-                                    if lset_vals[q] == x:
-                                        hit_c = 1
-                                        break
-                        stack[sp] = hit_c
-                    elif op == OP_PRESENT:
-                        stack[sp] = 1 if stack[sp] != MISS else 0
-                    elif op == OP_PRESENT_COLL:
-                        sp += 1
-                        if a == 0:
-                            stack[sp] = 1 if l1 > l0 else 0
-                        elif a == 1:
-                            stack[sp] = 1 if x1 > x0 else 0
-                        else:
-                            f = code[pc, 2]
-                            g = fgroup[f]
-                            col = fcol[f]
-                            if g == 3:
-                                stack[sp] = 1 if cset_off[col, c + 1] > cset_off[col, c] else 0
-                            else:
-                                obj = sidx[code[pc, 3]]
-                                stack[sp] = 1 if lset_off[col, obj + 1] > lset_off[col, obj] else 0
-                    elif op == OP_CALL and a <= 2:
-                        # the string built-ins (NPI check digit, ICD-10-CM validity) memoised per
-                        # interned string in ``smemo``: bits 1/2 ICD-10-CM valid known/true, 4/8
-                        # billable, 16/32 NPI check digit; the memo read written out (an inlined
-                        # helper copies, i.e. reference counts, its array arguments), a miss
-                        # computed by :func:`_call_memo` (as for guards of kinds 8 / 9)
-                        ok = 0
-                        if a == 0:
-                            x = stack[sp]
-                            if x != MISS:
-                                m = smemo[x]
-                                if m & 16 == 0:
-                                    m = _call_memo(S, I, smemo, x, 0, x, 0)
-                                ok = 1 if m & 32 != 0 else 0
-                        else:
-                            dt = stack[sp]
-                            x = stack[sp - 1]
-                            sp -= 1
-                            if x != MISS and dt != MISS and n_rel > 1:
-                                # several releases: the date picks one; memoised per (string,
-                                # release) in ``rmemo`` (bits as in ``smemo``)
-                                rel = 0
-                                for rk in range(n_rel):
-                                    if env[3 + rk] <= dt:
-                                        rel = rk
-                                mi = x * n_rel + rel
-                                m = rmemo[mi]
-                                cb = 1 if a == 1 else 4
-                                if m & cb == 0:
-                                    m = _call_memo(S, I, rmemo, mi, a, x, rel)
-                                ok = 1 if m & (2 * cb) != 0 else 0
-                            elif x != MISS and dt != MISS:
-                                m = smemo[x]
-                                cb = 1 if a == 1 else 4
-                                if m & cb == 0:
-                                    m = _call_memo(S, I, smemo, x, a, x, 0)
-                                ok = 1 if m & (2 * cb) != 0 else 0
-                        stack[sp] = ok if code[pc, 2] == 0 else 1 - ok
-                    elif op == OP_CALL:
-                        # the other built-ins written out, for the same reason
-                        if a == 8:
+                                n_rows = row_off[a + 1] - row_off[a]
+                                stack[sp] = tvals[
+                                    val_off[a] + code[pc, 3] * n_rows + row - row_off[a]
+                                ]
+                        elif op == OP_ELEM:
                             sp += 1
-                            stack[sp] = pdate
-                        elif a == 5:
-                            x = stack[sp]
-                            if x != MISS:
-                                cnt = 0
-                                for q in range(soff[x], soff[x + 1]):
-                                    if (sbytes[q] & 0xC0) != 0x80:
-                                        cnt += 1
-                                stack[sp] = cnt * SCALE
-                        else:
+                            if sstore[a] == 3:
+                                stack[sp] = cset_vals[sidx[a]]
+                            else:
+                                stack[sp] = lset_vals[sidx[a]]
+                        elif op == OP_ARITH:
                             y = stack[sp]
                             sp -= 1
                             x = stack[sp]
                             if x == MISS or y == MISS:
                                 stack[sp] = MISS
-                            elif a == 3:
-                                stack[sp] = (y - x) * SCALE
-                            elif a == 4:
-                                by, bm, bd = civil_from_days(x)
-                                oy, om, od = civil_from_days(y)
-                                age = oy - by
-                                if om < bm or (om == bm and od < bd):
-                                    age -= 1
-                                stack[sp] = age * SCALE
+                            elif a == 0:
+                                stack[sp] = x + y
+                            elif a == 1:
+                                stack[sp] = x - y
+                            elif -_MUL_SAFE < x < _MUL_SAFE and -_MUL_SAFE < y < _MUL_SAFE:
+                                prod = x * y
+                                if prod % SCALE != 0:
+                                    flag = 1
+                                stack[sp] = prod // SCALE
                             else:
-                                q = (y if y >= 0 else -y) // SCALE
-                                if y < 0:
-                                    q = -q
-                                r2 = x + q
-                                stack[sp] = r2 if DATE_MIN <= r2 <= DATE_MAX else MISS
-                    elif op == OP_AGG_SUM_FIELD:
-                        col = fcol[a]
-                        tot = 0
-                        if code[pc, 2] == 0:
-                            for q in range(l0, l1):
-                                v = line_cols[col, q]
-                                if v != MISS:
-                                    tot += v
-                        else:
-                            for q in range(x0, x1):
-                                v = dx_cols[col, q]
-                                if v != MISS:
-                                    tot += v
-                        sp += 1
-                        stack[sp] = tot
-                    elif op == OP_AGG_ANY_IN:
-                        col = fcol[code[pc, 3]]
-                        on_lines = code[pc, 2] == 0
-                        start, end = (l0, l1) if on_lines else (x0, x1)
-                        lo = mem_off[a]
-                        hi = mem_off[a + 1]
-                        hit_any = 0
-                        for q in range(start, end):
-                            x = line_cols[col, q] if on_lines else dx_cols[col, q]
-                            if x == MISS:
-                                continue
-                            ea = lo
-                            eb = hi
-                            while ea < eb:
-                                mid = (ea + eb) >> 1
-                                if mem[mid] < x:
-                                    ea = mid + 1
+                                flag = 1
+                                stack[sp] = MISS
+                        elif op == OP_CONTAINS:
+                            x = stack[sp]
+                            hit_c = 0
+                            if x != MISS:
+                                g = fgroup[a]
+                                col = fcol[a]
+                                if g == 3:
+                                    for q in range(cset_off[col, c], cset_off[col, c + 1]):
+                                        if cset_vals[q] == x:
+                                            hit_c = 1
+                                            break
                                 else:
-                                    eb = mid
-                            if ea < hi and mem[ea] == x:
-                                hit_any = 1
-                                break
-                        sp += 1
-                        stack[sp] = hit_any
-                    elif op == OP_AGG_COUNT:
-                        # ``count(x in source)`` without a condition: the source's size, no loop
-                        if a == 0:
-                            cnt = l1 - l0
-                        elif a == 1:
-                            cnt = x1 - x0
-                        else:
-                            f = code[pc, 2]
-                            col = fcol[f]
-                            if fgroup[f] == 3:
-                                cnt = cset_off[col, c + 1] - cset_off[col, c]
+                                    obj = sidx[code[pc, 2]]
+                                    for q in range(lset_off[col, obj], lset_off[col, obj + 1]):
+                                        if lset_vals[q] == x:
+                                            hit_c = 1
+                                            break
+                            stack[sp] = hit_c
+                        elif op == OP_PRESENT:
+                            stack[sp] = 1 if stack[sp] != MISS else 0
+                        elif op == OP_PRESENT_COLL:
+                            sp += 1
+                            if a == 0:
+                                stack[sp] = 1 if l1 > l0 else 0
+                            elif a == 1:
+                                stack[sp] = 1 if x1 > x0 else 0
                             else:
-                                obj = sidx[code[pc, 3]]
-                                cnt = lset_off[col, obj + 1] - lset_off[col, obj]
-                        sp += 1
-                        stack[sp] = cnt * SCALE
-                    elif op == OP_AGG_START:
-                        slot = code[pc, 2]
-                        src = code[pc, 3]
-                        if src == 0:
-                            start, end = l0, l1
-                        elif src == 1:
-                            start, end = x0, x1
-                        else:
-                            f = code[pc, 4]
-                            g = fgroup[f]
-                            col = fcol[f]
-                            sstore[slot] = g
-                            if g == 3:
-                                start, end = cset_off[col, c], cset_off[col, c + 1]
+                                f = code[pc, 2]
+                                g = fgroup[f]
+                                col = fcol[f]
+                                if g == 3:
+                                    stack[sp] = 1 if cset_off[col, c + 1] > cset_off[col, c] else 0
+                                else:
+                                    obj = sidx[code[pc, 3]]
+                                    stack[sp] = (
+                                        1 if lset_off[col, obj + 1] > lset_off[col, obj] else 0
+                                    )
+                        elif op == OP_CALL and a <= 2:
+                            # the string built-ins (NPI check digit, ICD-10-CM validity) memoised
+                            # per interned string in ``smemo``: bits 1/2 ICD-10-CM valid known/true,
+                            # 4/8 billable, 16/32 NPI check digit; the memo read written out (an
+                            # inlined helper copies, i.e. reference counts, its array arguments), a
+                            # miss computed by :func:`_call_memo` (as for guards of kinds 8 / 9)
+                            ok = 0
+                            if a == 0:
+                                x = stack[sp]
+                                if x != MISS:
+                                    m = smemo[x]
+                                    if m & 16 == 0:
+                                        m = _call_memo(S, I, smemo, x, 0, x, 0)
+                                    ok = 1 if m & 32 != 0 else 0
                             else:
-                                obj = sidx[code[pc, 5]]
-                                start, end = lset_off[col, obj], lset_off[col, obj + 1]
-                        sidx[slot] = start - 1
-                        send[slot] = end
-                        sp += 1
-                        stack[sp] = 1 if a == 1 else 0
-                    elif op == OP_AGG_NEXT:
-                        sidx[a] += 1
-                        if sidx[a] >= send[a]:
+                                dt = stack[sp]
+                                x = stack[sp - 1]
+                                sp -= 1
+                                if x != MISS and dt != MISS and n_rel > 1:
+                                    # several releases: the date picks one; memoised per (string,
+                                    # release) in ``rmemo`` (bits as in ``smemo``)
+                                    rel = 0
+                                    for rk in range(n_rel):
+                                        if env[3 + rk] <= dt:
+                                            rel = rk
+                                    mi = x * n_rel + rel
+                                    m = rmemo[mi]
+                                    cb = 1 if a == 1 else 4
+                                    if m & cb == 0:
+                                        m = _call_memo(S, I, rmemo, mi, a, x, rel)
+                                    ok = 1 if m & (2 * cb) != 0 else 0
+                                elif x != MISS and dt != MISS:
+                                    m = smemo[x]
+                                    cb = 1 if a == 1 else 4
+                                    if m & cb == 0:
+                                        m = _call_memo(S, I, smemo, x, a, x, 0)
+                                    ok = 1 if m & (2 * cb) != 0 else 0
+                            stack[sp] = ok if code[pc, 2] == 0 else 1 - ok
+                        elif op == OP_CALL:
+                            # the other built-ins written out, for the same reason
+                            if a == 8:
+                                sp += 1
+                                stack[sp] = pdate
+                            elif a == 5:
+                                x = stack[sp]
+                                if x != MISS:
+                                    cnt = 0
+                                    for q in range(soff[x], soff[x + 1]):
+                                        if (sbytes[q] & 0xC0) != 0x80:
+                                            cnt += 1
+                                    stack[sp] = cnt * SCALE
+                            else:
+                                y = stack[sp]
+                                sp -= 1
+                                x = stack[sp]
+                                if x == MISS or y == MISS:
+                                    stack[sp] = MISS
+                                elif a == 3:
+                                    stack[sp] = (y - x) * SCALE
+                                elif a == 4:
+                                    by, bm, bd = civil_from_days(x)
+                                    oy, om, od = civil_from_days(y)
+                                    age = oy - by
+                                    if om < bm or (om == bm and od < bd):
+                                        age -= 1
+                                    stack[sp] = age * SCALE
+                                else:
+                                    q = (y if y >= 0 else -y) // SCALE
+                                    if y < 0:
+                                        q = -q
+                                    r2 = x + q
+                                    stack[sp] = r2 if DATE_MIN <= r2 <= DATE_MAX else MISS
+                        elif op == OP_AGG_SUM_FIELD:
+                            col = fcol[a]
+                            tot = 0
+                            if code[pc, 2] == 0:
+                                for q in range(l0, l1):
+                                    v = line_cols[col, q]
+                                    if v != MISS:
+                                        tot += v
+                            else:
+                                for q in range(x0, x1):
+                                    v = dx_cols[col, q]
+                                    if v != MISS:
+                                        tot += v
+                            sp += 1
+                            stack[sp] = tot
+                        elif op == OP_AGG_ANY_IN:
+                            col = fcol[code[pc, 3]]
+                            on_lines = code[pc, 2] == 0
+                            start, end = (l0, l1) if on_lines else (x0, x1)
+                            lo = mem_off[a]
+                            hi = mem_off[a + 1]
+                            hit_any = 0
+                            for q in range(start, end):
+                                x = line_cols[col, q] if on_lines else dx_cols[col, q]
+                                if x == MISS:
+                                    continue
+                                ea = lo
+                                eb = hi
+                                while ea < eb:
+                                    mid = (ea + eb) >> 1
+                                    if mem[mid] < x:
+                                        ea = mid + 1
+                                    else:
+                                        eb = mid
+                                if ea < hi and mem[ea] == x:
+                                    hit_any = 1
+                                    break
+                            sp += 1
+                            stack[sp] = hit_any
+                        elif op == OP_AGG_COUNT:
+                            # ``count(x in source)`` without a condition: the source's size, no loop
+                            if a == 0:
+                                cnt = l1 - l0
+                            elif a == 1:
+                                cnt = x1 - x0
+                            else:
+                                f = code[pc, 2]
+                                col = fcol[f]
+                                if fgroup[f] == 3:
+                                    cnt = cset_off[col, c + 1] - cset_off[col, c]
+                                else:
+                                    obj = sidx[code[pc, 3]]
+                                    cnt = lset_off[col, obj + 1] - lset_off[col, obj]
+                            sp += 1
+                            stack[sp] = cnt * SCALE
+                        elif op == OP_AGG_START:
+                            slot = code[pc, 2]
+                            src = code[pc, 3]
+                            if src == 0:
+                                start, end = l0, l1
+                            elif src == 1:
+                                start, end = x0, x1
+                            else:
+                                f = code[pc, 4]
+                                g = fgroup[f]
+                                col = fcol[f]
+                                sstore[slot] = g
+                                if g == 3:
+                                    start, end = cset_off[col, c], cset_off[col, c + 1]
+                                else:
+                                    obj = sidx[code[pc, 5]]
+                                    start, end = lset_off[col, obj], lset_off[col, obj + 1]
+                            sidx[slot] = start - 1
+                            send[slot] = end
+                            sp += 1
+                            stack[sp] = 1 if a == 1 else 0
+                        elif op == OP_AGG_NEXT:
+                            sidx[a] += 1
+                            if sidx[a] >= send[a]:
+                                pc = code[pc, 2]
+                                continue
+                        elif op == OP_AGG_STEP:
+                            v = 0
+                            if a == 3:
+                                v = stack[sp]
+                                sp -= 1
+                            ok = stack[sp] == 1
+                            sp -= 1
+                            if a == 0:
+                                if ok:
+                                    stack[sp] = 1
+                                    pc = code[pc, 3]
+                                    continue
+                            elif a == 1:
+                                if not ok:
+                                    stack[sp] = 0
+                                    pc = code[pc, 3]
+                                    continue
+                            elif a == 2:
+                                if ok:
+                                    stack[sp] += SCALE
+                            elif ok and v != MISS:
+                                stack[sp] += v
                             pc = code[pc, 2]
                             continue
-                    elif op == OP_AGG_STEP:
-                        v = 0
-                        if a == 3:
-                            v = stack[sp]
-                            sp -= 1
-                        ok = stack[sp] == 1
-                        sp -= 1
-                        if a == 0:
-                            if ok:
-                                stack[sp] = 1
-                                pc = code[pc, 3]
-                                continue
-                        elif a == 1:
-                            if not ok:
-                                stack[sp] = 0
-                                pc = code[pc, 3]
-                                continue
-                        elif a == 2:
-                            if ok:
-                                stack[sp] += SCALE
-                        elif ok and v != MISS:
-                            stack[sp] += v
-                        pc = code[pc, 2]
-                        continue
-                    pc += 1
-                if stack[0] == 1:
-                    hit = b
-                    break
-            if hit >= 0 and br_fires[hit] != 0:
-                o3 = -1
-                o4 = -1
-                if t >= n_dx_tasks:
-                    o3 = tasks[t, 1] - l0
-                    o4 = tasks[t, 2] - l0 if tasks[t, 2] >= 0 else -1
-                elif t >= n_claim_tasks:
-                    o3 = tasks[t, 1] - x0
-                if ph == 0:
-                    if npb == pbuf.shape[0]:
-                        grown = np.empty((2 * npb, 5), dtype=np.int64)
-                        grown[:npb] = pbuf
-                        pbuf = grown
-                    pbuf[npb, 0] = c
-                    pbuf[npb, 1] = r
-                    pbuf[npb, 2] = hit - rb_off[r]
-                    pbuf[npb, 3] = o3
-                    pbuf[npb, 4] = o4
-                    npb += 1
-                else:
+                        pc += 1
+                    if stack[0] == 1:
+                        hit = b
+                        break
+                if hit >= 0 and br_fires[hit] != 0:
+                    o3 = -1
+                    o4 = -1
+                    if t >= n_dx_tasks:
+                        o3 = tasks[t, 1] - l0
+                        o4 = tasks[t, 2] - l0 if tasks[t, 2] >= 0 else -1
+                    elif t >= n_claim_tasks:
+                        o3 = tasks[t, 1] - x0
+                    if ph == 0:
+                        pbuf[npb, 0] = c
+                        pbuf[npb, 1] = r
+                        pbuf[npb, 2] = hit - rb_off[r]
+                        pbuf[npb, 3] = o3
+                        pbuf[npb, 4] = o4
+                        npb += 1
+                    else:
+                        if n < out.shape[0]:
+                            out[n, 0] = c
+                            out[n, 1] = r
+                            out[n, 2] = hit - rb_off[r]
+                            out[n, 3] = o3
+                            out[n, 4] = o4
+                        n += 1
+            if ph == 0:
+                pstart[c - blk0 + 1] = npb
+            else:  # the claim's pair rows (phase 0) after its other rows
+                for q in range(pstart[c - blk0], pstart[c - blk0 + 1]):
                     if n < out.shape[0]:
-                        out[n, 0] = c
-                        out[n, 1] = r
-                        out[n, 2] = hit - rb_off[r]
-                        out[n, 3] = o3
-                        out[n, 4] = o4
+                        for e in range(5):
+                            out[n, e] = pbuf[q, e]
                     n += 1
-        if ph == 0:
-            pstart[c - blk0 + 1] = npb
-        else:  # the claim's pair rows (phase 0) after its other rows
-            for q in range(pstart[c - blk0], pstart[c - blk0 + 1]):
-                if n < out.shape[0]:
-                    for e in range(5):
-                        out[n, e] = pbuf[q, e]
-                n += 1
-        if flag != 0:
-            redo[c] = 1
+            if flag != 0:
+                redo[c] = 1
+        if not resume:
+            break
     return n

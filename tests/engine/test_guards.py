@@ -591,15 +591,32 @@ def _listed_pairs(
     dates: np.ndarray,
     line_cols: np.ndarray,
 ) -> tuple[list[list[int]], list[int]]:
-    """``list_pairs`` (kernel or twin) over the whole batch: its rows and per-claim offsets."""
+    """``list_pairs`` (kernel or twin) over the whole batch: its rows and per-claim offsets.
+
+    It starts with room for 8 rows, so it stops at full buffers many times: each time the rows
+    so far are kept, the buffer grown to what it asked for, and the listing goes on where it
+    stopped (as ``run_pack`` does).
+    """
     poff = np.zeros(batch.n_claims + 1, dtype=np.int64)
-    with np.errstate(over="ignore"):
-        rows, n = fn(  # type: ignore[operator]
-            cp.X, cp.P[4], cp.P[5], True, active, dates, batch.line_code, line_cols,
-            batch.field_col, batch.line_off, cp.T, 0, batch.n_claims, poff,
-            np.empty((8, 5), dtype=np.int64),
-        )  # fmt: skip
-    return rows[:n].tolist(), poff.tolist()
+    rows = np.empty((8, 5), dtype=np.int64)
+    c, nt, stops = 0, 0, 0
+    while c < batch.n_claims:
+        with np.errstate(over="ignore"):
+            c, got = fn(  # type: ignore[operator]
+                cp.X, cp.P[4], cp.P[5], True, active, dates, batch.line_code, line_cols,
+                batch.field_col, batch.line_off, cp.T, 0, batch.n_claims, c, nt, poff, rows,
+            )  # fmt: skip
+        if c < batch.n_claims:
+            stops += 1
+            nt = int(poff[c])
+            assert got > rows.shape[0]
+            grown = np.empty((got, 5), dtype=np.int64)
+            grown[:nt] = rows[:nt]
+            rows = grown
+        else:
+            nt = got
+    assert stops > 0
+    return rows[:nt].tolist(), poff.tolist()
 
 
 def _write_claim_ptp(
