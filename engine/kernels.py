@@ -967,8 +967,8 @@ def run_pack(
             if not active[c]:
                 continue
             l0, l1 = line_off[c], line_off[c + 1]
-            if ph == 0 and (not has_pairs or l1 - l0 < 2):
-                continue
+            if ph == 0 and (not has_pairs or poff[c - blk0 + 1] == poff[c - blk0]):
+                continue  # no pair task (most claims): no pair row
             d = dates[c]
             x0, x1 = dx_off[c], dx_off[c + 1]
             # -- list the tasks: (rule, item (global line / diagnosis index or -1), other) --
