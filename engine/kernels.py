@@ -61,6 +61,7 @@ __all__ = [
     "guard_intervals",
     "icd_format",
     "in_literal_set",
+    "line_masks",
     "npi_check",
     "pair_find",
     "pair_maybe",
@@ -516,6 +517,62 @@ def guard_intervals(G: Any, n_rules: int) -> Any:
     return gv
 
 
+MASK_BLOCK = 4096  # claims per window of run_pack's unindexed line-rule masks (:func:`line_masks`)
+
+
+@njit(cache=True, nogil=True)
+def line_masks(
+    rules: Any,
+    s0: int,
+    s1: int,
+    line_cols: Any,
+    G: Any,
+    gv: Any,
+    fgroup: Any,
+    fcol: Any,
+    rlo: Any,
+    rhi: Any,
+    all_open: bool,
+    keep: Any,
+    undecided: Any,
+) -> None:
+    """Which unindexed line rules (``rules``, at most 63) each line ``s0 .. s1`` keeps.
+
+    Bit ``q`` of ``keep[s - s0]``: rule ``rules[q]`` may apply to line ``s``; of
+    ``undecided[s - s0]``: the lister still has to check its date and guard (the listing of
+    :func:`run_pack` as before).  Decided here, one tight loop per rule over the window's lines:
+    an undated rule whose guard is of kind 1 / 3 as an interval (``field in [lo, hi]``, see
+    :func:`guard_intervals`) of a line field.  Any other rule: kept, undecided.
+
+    Why: the per-line loop over the unindexed rules, then the rules indexed by the line's code,
+    has a trip count that varies line by line (a mispredicted exit each), and most lines keep
+    none of the unindexed rules; with the masks the lister loops over the indexed rules only,
+    unless a bit is set.
+    """
+    n_s = s1 - s0
+    for j in range(n_s):
+        keep[j] = 0
+        undecided[j] = 0
+    for q in range(rules.shape[0]):
+        r = rules[q]
+        bit = np.int64(1) << np.int64(q)
+        gb = 6 * r
+        gk = G[gb]
+        open_r = all_open or (rlo[r] == OPEN_LO and rhi[r] == OPEN_HI)
+        a = G[gb + 1]
+        if not (open_r and (gk == 1 or gk == 3) and gv[r, 2] == 1 and fgroup[a] == 1):
+            for j in range(n_s):
+                keep[j] |= bit
+                undecided[j] |= bit
+            continue
+        col = fcol[a]
+        lo, hi = gv[r, 0], gv[r, 1]
+        for j in range(n_s):
+            x = line_cols[col, s0 + j]
+            if lo <= x <= hi:
+                keep[j] |= bit
+
+
 PAIR_TEMPLATE_MAX = 16  # claims of up to this many lines list their pairs from a template
 
 
@@ -891,6 +948,18 @@ def run_pack(
     smemo = np.zeros(soff.shape[0], dtype=np.uint8)  # per interned string, see OP_CALL
     # per (interned string, ICD-10-CM release) when there are several releases
     rmemo = np.zeros(soff.shape[0] * n_rel if n_rel > 1 else 1, dtype=np.uint8)
+    # the unindexed line rules each line of a window of MASK_BLOCK claims keeps (line_masks),
+    # sized for the largest window before the loop
+    use_lm = 0 < n_line_always <= 63
+    lw_max = 1
+    for b0 in range(0, active.shape[0] if use_lm else 0, PHASE_BLOCK):
+        b1 = min(b0 + PHASE_BLOCK, active.shape[0])
+        for w0 in range(b0, b1, MASK_BLOCK):
+            lw_max = max(lw_max, line_off[min(w0 + MASK_BLOCK, b1)] - line_off[w0])
+    lkeep = np.empty(lw_max, dtype=np.int64)
+    lund = np.empty(lw_max, dtype=np.int64)
+    mb_end = 0
+    lw0 = 0
     n = 0
     # claims in blocks of PHASE_BLOCK, each block in two phases: 0 the pair rules of its claims
     # (rows kept in ``pbuf``), 1 the other rules, each claim's pair rows copied after its own
@@ -964,6 +1033,14 @@ def run_pack(
                         break
                 pstart[c - blk0] = npb
                 pstart[c - blk0 + 1] = npb
+            elif use_lm and c >= mb_end:
+                # the next window of claims: its lines' masks, one pass per unindexed line rule
+                mb_end = min(c + MASK_BLOCK, blk0 + bsz)
+                lw0 = line_off[c]
+                line_masks(
+                    line_always, lw0, line_off[mb_end], line_cols, G, gv, fgroup, fcol, rlo, rhi,
+                    all_open, lkeep, lund,
+                )  # fmt: skip
             if not active[c]:
                 continue
             l0, l1 = line_off[c], line_off[c + 1]
@@ -1105,11 +1182,25 @@ def run_pack(
                         tasks[nt, e] = ptask[q, e]
                     nt += 1
             for i in range(l0, l1 if ph == 1 else l0):
+                # the unindexed rules the line's masks keep (none: the indexed rules only, so
+                # the loop's trip count is the same for most lines), then the indexed rules
+                m = lkeep[i - lw0] if use_lm else -1
+                u = lund[i - lw0] if use_lm else -1
                 k = line_code[i]
                 n_lc = cand_off[k + 1] - cand_off[k] if 0 <= k < n_cand else 0
-                for q in range(n_line_always + n_lc):
+                for q in range(0 if m != 0 else n_line_always, n_line_always + n_lc):
                     if q < n_line_always:
                         r = line_always[q]
+                        if use_lm:
+                            if (m >> q) & 1 == 0:
+                                continue
+                            if (u >> q) & 1 == 0:  # decided by line_masks: keep it
+                                tasks[nt, 0] = r
+                                tasks[nt, 1] = i
+                                tasks[nt, 2] = -1
+                                tasks[nt, 3] = -1
+                                nt += 1
+                                continue
                     else:
                         r = cand_rules[cand_off[k] + q - n_line_always]
                     if not all_open and not _effective(rlo[r], rhi[r], d):

@@ -233,8 +233,12 @@ def _kernel_equals_twin(
     monkeypatch: pytest.MonkeyPatch,
     *,
     block: int,
+    mask_block: int | None = None,
 ) -> None:
-    """Finding rows equal findings; kernel rows equal its twin's in phase blocks of ``block``."""
+    """Finding rows equal findings; kernel rows equal its twin's in phase blocks of ``block``.
+
+    With ``mask_block``, the twin also takes windows of that many claims for its line masks.
+    """
     rows = finding_rows(cp, 0, batch)
     listed = findings(cp, 0, batch)
     assert rows.tolist() == [[f.claim, f.pack, f.rule, f.branch, f.item, f.other] for f in listed]
@@ -242,6 +246,8 @@ def _kernel_equals_twin(
     for fn, phase_block in ((K.run_pack, None), (K.run_pack.py_func, block)):
         if phase_block is not None:
             monkeypatch.setattr(K, "PHASE_BLOCK", phase_block)
+            if mask_block is not None:
+                monkeypatch.setattr(K, "MASK_BLOCK", mask_block)
         work = tuple(np.zeros(cp.stack_size + 64, dtype=np.int64) for _ in range(4))
         out = np.zeros((4000, 5), dtype=np.int64)
         redo = np.zeros(batch.n_claims, dtype=np.int64)
@@ -645,3 +651,83 @@ def _write_claim_ptp(
         for a, b in pairs
     )
     path.write_text("preamble\n" + body + "\n")
+
+
+MASK_RULES = """
+pack masks { version "1" }
+rule U-1 "more than two units" { category custom severity error scope line
+  when line.units > 2 message "u1" }
+rule U-2 "two or more units, a charge over 5" { category custom severity error scope line
+  when line.units >= 2 and line.charge > 5 message "u2" }
+rule U-3 "not two units" { category custom severity error scope line
+  when line.units != 2 message "u3" }
+rule U-4 "dated" { category custom severity error scope line
+  effective 2025-01-02 ..
+  when line.charge <= 10 message "u4" }
+rule U-5 "a claim field" { category custom severity error scope line
+  when claim.total_charge > 50 message "u5" }
+rule U-6 "small charge" { category custom severity error scope line
+  when line.charge <= 10 message "u6" }
+rule I-1 "indexed" { category custom severity error scope line
+  when line.procedure_code == "99213" and line.units > 1 message "i1" }
+"""
+
+
+def test_line_masks_match_the_lister(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unindexed line rules decided by ``line_masks`` give the lister's tasks, windows and all.
+
+    ``line_masks`` decides undated rules whose guard is an interval of a line field (U-1, U-2's
+    guard, U-6), on both sides of each bound and with missing values; it leaves to the lister a
+    ``!=`` guard (U-3), a dated rule (U-4) and a claim field (U-5).  The kernel equals the
+    reference and its twin with windows of 2 claims in phase blocks of 3.
+    """
+    from datetime import date
+    from decimal import Decimal
+
+    from claims.model import ClaimKind, ServiceLine
+    from dsl.compile import compile_source
+
+    pack = PackData.load(compile_source(MASK_RULES, file="masks.rules"))
+    claims = []
+    for c in range(60):
+        lines = tuple(
+            ServiceLine(
+                j + 1,
+                None if (c + j) % 11 == 0 else Decimal((c * 7 + j * 3) % 14),
+                None if (c + j) % 13 == 0 else Decimal(1 + (c + 2 * j) % 4),
+                "99213" if (c + j) % 3 == 0 else "80053",
+                service_date=date(2025, 1, 1 + c % 3),
+            )
+            for j in range(c % 5)
+        )
+        total = Decimal(c * 3 % 100)
+        claims.append(Claim(ClaimKind.PROFESSIONAL, "1", f"P{c}", total, "11", "1", lines=lines))
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    got = evaluate([cp], batch)
+    assert got == reference.evaluate([pack], claims)
+    assert {e.rule_id for e in got} == {"U-1", "U-2", "U-3", "U-4", "U-5", "U-6", "I-1"}
+    _kernel_equals_twin(cp, batch, interner, monkeypatch, block=3, mask_block=2)
+    # the masks themselves: decided rules keep exactly the lines in their interval
+    G = cp.X[8]
+    gv = K.guard_intervals(G, cp.P[4].shape[0])
+    always = cp.X[2]
+    ids = [pack.rules.rules[r].id for r in always.tolist()]
+    assert ids == ["U-1", "U-2", "U-3", "U-4", "U-5", "U-6"]
+    B = _batch_arrays(batch)
+    n = batch.n_lines
+    masks = []
+    for fn in (K.line_masks, K.line_masks.py_func):
+        keep = np.empty(n, dtype=np.int64)
+        und = np.empty(n, dtype=np.int64)
+        fn(always, 0, n, B[1], G, gv, B[7], B[8], cp.P[4], cp.P[5], False, keep, und)
+        masks.append((keep.tolist(), und.tolist()))
+    assert masks[0] == masks[1]
+    keep_l, und_l = masks[0]
+    units = [ln.units for cl in claims for ln in cl.lines]
+    charges = [ln.charge for cl in claims for ln in cl.lines]
+    assert [k & 1 == 1 for k in keep_l] == [u is not None and u > 2 for u in units]
+    assert [(k >> 5) & 1 == 1 for k in keep_l] == [x is not None and x <= 10 for x in charges]
+    assert all(u == 0b011100 for u in und_l)  # U-3, U-4 and U-5: the lister decides
+    assert any(u is None for u in units) and any(x is None for x in charges)
