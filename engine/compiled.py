@@ -146,6 +146,7 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
     dir_at: list[int] = []
     dir_n: list[int] = []
     dirs: list[int] = []
+    single: list[I64] = []
     filt_at: list[int] = []
     fw_off: list[I64] = []
     words: list[I64] = []
@@ -198,6 +199,11 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
             dir_n.append(n_dir)
             starts = np.searchsorted(k1, np.arange(n_dir + 1, dtype=np.int64))
             dirs.extend(starts.tolist())
+            single.append(
+                _single_rows(starts, froms[-1], untils[-1])
+                if len(enc_keys) == 1
+                else np.full(n_dir + 1, -1, dtype=np.int64)
+            )
             # membership prefilter of pair tables: per first key a block of words
             if len(enc_keys) == 2:
                 filt_at[-1] = 1
@@ -241,9 +247,30 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
             _cat(words) if words else np.zeros(1, dtype=np.int64),
             _cat(hs_off),
             _cat(slots) if slots else np.full(2, -1, dtype=np.int64),
+            _cat(single) if single else np.full(1, -1, dtype=np.int64),
         ),
         first,
     )
+
+
+def _single_rows(starts: I64, froms: I64, untils: I64) -> I64:
+    """Per directory entry of a one-key table: its key's only undated row, else -1.
+
+    The row is relative to the table's first row, and set when it is the key's only row and in
+    force on every date (no row dates); aligned with the directory (``T[11]``, ``T[17]``).
+
+    Why: most limit tables (MUE, fee schedules) hold one undated row per code, and the lister's
+    ``field op table[key]`` guard (kinds 5 / 7) then reads the value with one load instead of a
+    search of the key's rows and a check of their dates (``run_pack``: MUE rule alone ~24 ->
+    ~13 ns/line on the issue-4 workload).
+    """
+    n = np.diff(starts)
+    out = np.full(starts.shape[0], -1, dtype=np.int64)
+    one = np.flatnonzero(n == 1)
+    rows = starts[one]
+    open_ = (froms[rows] == OPEN_LO) & (untils[rows] == OPEN_HI)
+    out[one[open_]] = rows[open_]
+    return out
 
 
 FILTER_BITS: Final = 16
@@ -559,6 +586,16 @@ def _conjuncts(e: Expr) -> list[Expr]:
     if isinstance(e, And):
         return [x for o in e.operands for x in _conjuncts(o)]
     return [e]
+
+
+def _table_codes(pack: PackData, tables: _Tables, guard: list[int]) -> set[int] | None:
+    """The codes a kind 5 / 7 guard's table holds when its key is the line's procedure code."""
+    info = pack.rules.fields[guard[2]]
+    if info.root is not FieldRoot.LINE or info.attribute != ("procedure_code",):
+        return None
+    got = set(tables.first_keys[guard[5] & 0xFFFFFFFF].tolist())
+    got.discard(MISS)
+    return got
 
 
 def _is_item_code(pack: PackData, e: Expr) -> bool:
@@ -1024,6 +1061,12 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
             if rule.scope in (Scope.LINE, Scope.LINE_PAIR):
                 cands, known = _index(pack, rule, interner, tables)
             guard, guard_atom = _guard(em, rule, known)
+            if guard[0] in (5, 7) and cands == _table_codes(pack, tables, guard):
+                # ``x op table[line.procedure_code]`` indexed by the table's codes: the guard
+                # rejects every line the index would, so the rule is listed for every line and
+                # ``kernels.line_masks`` decides it per window of lines, out of the per-line
+                # loop over the rules a code indexes
+                cands = None
             fire_known = {id(known)} if known is not None else set()
             if guard_atom is not None:
                 fire_known.add(id(guard_atom))

@@ -18,7 +18,10 @@ Array groups (all int64 unless noted):
   ``fw[fw_off[dir_at[t] + k] .. fw_off[dir_at[t] + k + 1]]`` (a power of two of them, none when
   ``k`` has no rows), so the probes of one line (one first key) stay in one small block; then
   ``hs_off, hs``: for the same tables an exact hash per first key whose slots hold a key's first
-  row and that row's dates (:func:`pair_find`), so a pair that passes the filter costs one slot
+  row and that row's dates (:func:`pair_find`), so a pair that passes the filter costs one slot;
+  then ``dsingle``, aligned with ``dir_off``: for one-key tables the key's row (relative to the
+  table's first) when it is the key's only row and has no row dates, else -1
+  (``engine.compiled._single_rows``)
 * ``I`` ICD-10-CM and per-call scalars: ``valid ids (sorted), billable ids (sorted), env`` where
   ``env`` (length 2) is ``[has ICD-10-CM data (0/1), processing date (day number or MISS)]``; the
   compiled pack holds ``env`` with a missing date, :mod:`engine.evaluate` passes a copy with the
@@ -533,6 +536,7 @@ def line_masks(
     rlo: Any,
     rhi: Any,
     all_open: bool,
+    T: Any,
     keep: Any,
     undecided: Any,
 ) -> None:
@@ -542,13 +546,17 @@ def line_masks(
     ``undecided[s - s0]``: the lister still has to check its date and guard (the listing of
     :func:`run_pack` as before).  Decided here, one tight loop per rule over the window's lines:
     an undated rule whose guard is of kind 1 / 3 as an interval (``field in [lo, hi]``, see
-    :func:`guard_intervals`) of a line field.  Any other rule: kept, undecided.
+    :func:`guard_intervals`) of a line field, or of kind 5 / 7 of line fields over a one-key
+    table with no dates of its own, for the keys with one undated row (``T[17]``; other keys
+    stay undecided).  Any other rule: kept, undecided.
 
     Why: the per-line loop over the unindexed rules, then the rules indexed by the line's code,
     has a trip count that varies line by line (a mispredicted exit each), and most lines keep
     none of the unindexed rules; with the masks the lister loops over the indexed rules only,
     unless a bit is set.
     """
+    row_off, val_off, tvals, tlo, thi = T[0], T[4], T[5], T[6], T[7]
+    dir_at, dir_n, dsingle = T[9], T[10], T[17]
     n_s = s1 - s0
     for j in range(n_s):
         keep[j] = 0
@@ -560,16 +568,65 @@ def line_masks(
         gk = G[gb]
         open_r = all_open or (rlo[r] == OPEN_LO and rhi[r] == OPEN_HI)
         a = G[gb + 1]
-        if not (open_r and (gk == 1 or gk == 3) and gv[r, 2] == 1 and fgroup[a] == 1):
+        fast = open_r and (gk == 1 or gk == 3 or gk == 5 or gk == 7)
+        fast = fast and gv[r, 2] == 1 and fgroup[a] == 1
+        if fast and gk >= 5:
+            ta = G[gb + 5] & 0xFFFFFFFF
+            fast = (
+                fgroup[G[gb + 2]] == 1
+                and dir_at[ta] >= 0
+                and tlo[ta] == OPEN_LO
+                and thi[ta] == OPEN_HI
+            )
+        if not fast:
             for j in range(n_s):
                 keep[j] |= bit
                 undecided[j] |= bit
             continue
         col = fcol[a]
         lo, hi = gv[r, 0], gv[r, 1]
+        if gk < 5:
+            for j in range(n_s):
+                x = line_cols[col, s0 + j]
+                if lo <= x <= hi:
+                    keep[j] |= bit
+            continue
+        # x op table[key] (kinds 5 / 7): the key's only undated row; an interval miss or an
+        # absent key never holds, any other key is left to the lister
+        kcol = fcol[G[gb + 2]]
+        ta = G[gb + 5] & 0xFFFFFFFF
+        da = dir_at[ta]
+        nd = dir_n[ta]
+        vbase = val_off[ta] + (G[gb + 5] >> 32) * (row_off[ta + 1] - row_off[ta])
+        gop = G[gb + 4]
         for j in range(n_s):
             x = line_cols[col, s0 + j]
-            if lo <= x <= hi:
+            if x < lo or x > hi:
+                continue
+            key = line_cols[kcol, s0 + j]
+            if key < 0 or key >= nd:  # also MISS: no row
+                continue
+            ds = dsingle[da + key]
+            if ds < 0:
+                keep[j] |= bit
+                undecided[j] |= bit
+                continue
+            y = tvals[vbase + ds]
+            if y == MISS:
+                continue
+            if gop == 0:
+                gok = x == y
+            elif gop == 1:
+                gok = x != y
+            elif gop == 2:
+                gok = x < y
+            elif gop == 3:
+                gok = x <= y
+            elif gop == 4:
+                gok = x > y
+            else:
+                gok = x >= y
+            if gok:
                 keep[j] |= bit
 
 
@@ -1039,7 +1096,7 @@ def run_pack(
                 lw0 = line_off[c]
                 line_masks(
                     line_always, lw0, line_off[mb_end], line_cols, G, gv, fgroup, fcol, rlo, rhi,
-                    all_open, lkeep, lund,
+                    all_open, T, lkeep, lund,
                 )  # fmt: skip
             if not active[c]:
                 continue

@@ -223,7 +223,29 @@ def test_table_get_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     got = evaluate([cp], batch)
     assert got == reference.evaluate([pack], claims)
     assert {e.rule_id for e in got} == {"M-1", "M-2", "M-3", "M-4", "M-5"}
-    _kernel_equals_twin(cp, batch, interner, monkeypatch, block=7)
+    # indexed by the table's codes only: listed for every line, decided by line_masks where
+    # the code has one undated row (99213; J0001's row has no value: never holds), left to the
+    # lister for the codes with dated rows (80053, A0002)
+    assert cp.X[2].tolist() == [0, 1, 2, 3, 4] and cp.X[5].shape[0] == 0
+    _kernel_equals_twin(cp, batch, interner, monkeypatch, block=7, mask_block=2)
+    gv = K.guard_intervals(cp.X[8], cp.P[4].shape[0])
+    B = _batch_arrays(batch)
+    n = batch.n_lines
+    keep = np.empty(n, dtype=np.int64)
+    und = np.empty(n, dtype=np.int64)
+    K.line_masks(
+        cp.X[2], 0, n, B[1], cp.X[8], gv, B[7], B[8], cp.P[4], cp.P[5], True, cp.T, keep, und
+    )
+    lines = [ln for cl in claims for ln in cl.lines]
+    for ln, k, u in zip(lines, keep.tolist(), und.tolist(), strict=True):
+        dated = ln.procedure_code in ("80053", "A0002")
+        assert (u != 0) == dated, (ln, k, u)  # M-4's ``!=`` passes any present value
+        if ln.procedure_code == "99213":  # limit 2; bits: the guards of M-1 .. M-5
+            units = int(ln.units)
+            want = [units > 2, units >= 2, units == 2, units != 2, units < 2]
+            assert k == sum(int(w) << q for q, w in enumerate(want)), (ln, k)
+        elif not dated:
+            assert k == 0
 
 
 def _kernel_equals_twin(
@@ -721,7 +743,7 @@ def test_line_masks_match_the_lister(monkeypatch: pytest.MonkeyPatch) -> None:
     for fn in (K.line_masks, K.line_masks.py_func):
         keep = np.empty(n, dtype=np.int64)
         und = np.empty(n, dtype=np.int64)
-        fn(always, 0, n, B[1], G, gv, B[7], B[8], cp.P[4], cp.P[5], False, keep, und)
+        fn(always, 0, n, B[1], G, gv, B[7], B[8], cp.P[4], cp.P[5], False, cp.T, keep, und)
         masks.append((keep.tolist(), und.tolist()))
     assert masks[0] == masks[1]
     keep_l, und_l = masks[0]
