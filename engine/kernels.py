@@ -614,19 +614,7 @@ def line_masks(
             y = tvals[vbase + ds]
             if y == MISS:
                 continue
-            if gop == 0:
-                gok = x == y
-            elif gop == 1:
-                gok = x != y
-            elif gop == 2:
-                gok = x < y
-            elif gop == 3:
-                gok = x <= y
-            elif gop == 4:
-                gok = x > y
-            else:
-                gok = x >= y
-            if gok:
+            if _cmp_scalar(gop, 0, x, y) == 1:  # scalars only: inlining copies no array
                 keep[j] |= bit
 
 
@@ -1358,20 +1346,7 @@ def run_pack(
                                     y = tvals[val_off[ta] + vc * n_rows + fa - row_off[ta]]
                             if y == MISS:  # x is present (the interval check)
                                 continue
-                            gop = G[gb + 4]
-                            if gop == 0:
-                                gok = x == y
-                            elif gop == 1:
-                                gok = x != y
-                            elif gop == 2:
-                                gok = x < y
-                            elif gop == 3:
-                                gok = x <= y
-                            elif gop == 4:
-                                gok = x > y
-                            else:
-                                gok = x >= y
-                            if not gok:
+                            if _cmp_scalar(G[gb + 4], 0, x, y) != 1:  # both present here
                                 continue
                     tasks[nt, 0] = r
                     tasks[nt, 1] = i
