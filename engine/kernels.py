@@ -37,7 +37,8 @@ Array groups (all int64 unless noted):
   ``OP_TABLE_GET`` does and compares, kind 7 is also sufficient; kinds 8 / 9: ``[not]`` a
   string built-in (``npi_valid``, ``icd10cm_valid``, ``icd10cm_billable``) of claim / item
   fields, decided by the lister for claim, diagnosis and line tasks with ``OP_CALL``'s memo,
-  kind 9 is also sufficient)
+  kind 9 is also sufficient; kinds 10 / 11: ``[not]`` a claim's line / diagnosis field in a
+  literal set, or a constant in a code set, decided by the lister, kind 11 is also sufficient)
 
 Guards of the odd kinds below 8 (1, 3, 5, 7) are checked as intervals first
 (:func:`guard_intervals`, once per call; for kinds 5 / 7 against the column's smallest / largest
@@ -618,6 +619,7 @@ def line_masks(
                 keep[j] |= bit
 
 
+SMALL_SET = 16  # literal sets of up to this many members are scanned, not bisected
 PAIR_TEMPLATE_MAX = 16  # claims of up to this many lines list their pairs from a template
 
 
@@ -1251,7 +1253,44 @@ def run_pack(
                     if not all_open and not _effective(rlo[r], rhi[r], d):
                         continue
                     gb = 6 * r
-                    if G[gb] >= 8:
+                    if G[gb] >= 10:
+                        # guard kinds 10 / 11 (engine.compiled._set_guard): [not] a field of the
+                        # claim's lines / diagnoses in a literal set, or a constant in a code set
+                        sg = 0
+                        a = G[gb + 3]
+                        if G[gb + 1] == 0:
+                            col = fcol[G[gb + 5]]
+                            on_lines = G[gb + 4] == 0
+                            sa, sz = (l0, l1) if on_lines else (x0, x1)
+                            lo = mem_off[a]
+                            hi = mem_off[a + 1]
+                            for qs in range(sa, sz):
+                                x = line_cols[col, qs] if on_lines else dx_cols[col, qs]
+                                if hi - lo <= SMALL_SET:
+                                    for j in range(lo, hi):
+                                        sg |= mem[j] == x
+                                elif x != MISS:
+                                    ea = lo
+                                    eb = hi
+                                    while ea < eb:
+                                        mid = (ea + eb) >> 1
+                                        if mem[mid] < x:
+                                            ea = mid + 1
+                                        else:
+                                            eb = mid
+                                    if ea < hi and mem[ea] == x:
+                                        sg = 1
+                        elif a != MISS:
+                            col = fcol[G[gb + 4]]
+                            if fgroup[G[gb + 4]] == 3:
+                                for qs in range(cset_off[col, c], cset_off[col, c + 1]):
+                                    sg |= cset_vals[qs] == a
+                            else:
+                                for qs in range(lset_off[col, i], lset_off[col, i + 1]):
+                                    sg |= lset_vals[qs] == a
+                        if sg == G[gb + 2]:  # the value is sg, negated when b = 1: false here
+                            continue
+                    elif G[gb] >= 8:
                         # guard kinds 8 / 9: as for claim tasks, of claim or line fields
                         a = G[gb + 3]
                         x = claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
@@ -1394,7 +1433,7 @@ def run_pack(
                 hit = -1
                 b_lo = rb_off[r]
                 b_hi = rb_off[r + 1]
-                if gk == 3 or gk == 7 or gk == 9:  # the guard is the whole condition: it fires
+                if gk == 3 or gk == 7 or gk == 9 or gk == 11:  # the guard is the whole condition
                     hit = b_lo
                     b_hi = b_lo
                 for b in range(b_lo, b_hi):
@@ -1849,21 +1888,30 @@ def run_pack(
                             lo = mem_off[a]
                             hi = mem_off[a + 1]
                             hit_any = 0
-                            for q in range(start, end):
-                                x = line_cols[col, q] if on_lines else dx_cols[col, q]
-                                if x == MISS:
-                                    continue
-                                ea = lo
-                                eb = hi
-                                while ea < eb:
-                                    mid = (ea + eb) >> 1
-                                    if mem[mid] < x:
-                                        ea = mid + 1
-                                    else:
-                                        eb = mid
-                                if ea < hi and mem[ea] == x:
-                                    hit_any = 1
-                                    break
+                            if hi - lo <= SMALL_SET:
+                                # a small set: every member against every item, no branch on
+                                # the data (a bisection mispredicts about once per step); MISS
+                                # is never a member
+                                for q in range(start, end):
+                                    x = line_cols[col, q] if on_lines else dx_cols[col, q]
+                                    for j in range(lo, hi):
+                                        hit_any |= mem[j] == x
+                            else:
+                                for q in range(start, end):
+                                    x = line_cols[col, q] if on_lines else dx_cols[col, q]
+                                    if x == MISS:
+                                        continue
+                                    ea = lo
+                                    eb = hi
+                                    while ea < eb:
+                                        mid = (ea + eb) >> 1
+                                        if mem[mid] < x:
+                                            ea = mid + 1
+                                        else:
+                                            eb = mid
+                                    if ea < hi and mem[ea] == x:
+                                        hit_any = 1
+                                        break
                             sp += 1
                             stack[sp] = hit_any
                         elif op == OP_AGG_COUNT:
