@@ -1253,7 +1253,67 @@ def run_pack(
                     if not all_open and not _effective(rlo[r], rhi[r], d):
                         continue
                     gb = 6 * r
-                    if G[gb] >= 10:
+                    if G[gb] & 1 == 1 and G[gb] < 8:  # the common kinds first
+                        a = G[gb + 1]
+                        col = fcol[a]
+                        x = claim_cols[col, c] if fgroup[a] == 0 else line_cols[col, i]
+                        if gv[r, 2] == 1:
+                            if x < gv[r, 0] or x > gv[r, 1]:
+                                continue
+                        else:
+                            res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
+                            if res == 2:
+                                res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
+                            if res == 0:
+                                continue
+                        if G[gb] >= 5:
+                            # guard kinds 5 / 7 (engine.compiled._table_get_guard): x op
+                            # table[key] exactly, the row found as OP_TABLE_GET does
+                            # (:func:`_find` written out)
+                            a = G[gb + 2]
+                            key = (
+                                claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
+                            )
+                            ta = G[gb + 5] & 0xFFFFFFFF
+                            y = MISS
+                            if key != MISS:
+                                fa, fb = row_off[ta], row_off[ta + 1]
+                                da = dir_at[ta]
+                                if da >= 0:
+                                    if key < 0 or key >= dir_n[ta]:
+                                        fb = fa
+                                    else:
+                                        fb = fa + dir_off[da + key + 1]
+                                        fa = fa + dir_off[da + key]
+                                fend = fb
+                                while fa < fb:
+                                    mid = (fa + fb) >> 1
+                                    if tkeys[mid] < key:
+                                        fa = mid + 1
+                                    else:
+                                        fb = mid
+                                flo, fhi = tlo[ta], thi[ta]
+                                while fa < fend and tkeys[fa] == key:
+                                    if d == MISS:
+                                        if (
+                                            row_from[fa] == OPEN_LO
+                                            and row_until[fa] == OPEN_HI
+                                            and flo == OPEN_LO
+                                            and fhi == OPEN_HI
+                                        ):
+                                            break
+                                    elif flo <= d <= fhi and row_from[fa] <= d <= row_until[fa]:
+                                        break
+                                    fa += 1
+                                if fa < fend and tkeys[fa] == key:
+                                    n_rows = row_off[ta + 1] - row_off[ta]
+                                    vc = G[gb + 5] >> 32
+                                    y = tvals[val_off[ta] + vc * n_rows + fa - row_off[ta]]
+                            if y == MISS:  # x is present (the interval check)
+                                continue
+                            if _cmp_scalar(G[gb + 4], 0, x, y) != 1:  # both present here
+                                continue
+                    elif G[gb] >= 10:
                         # guard kinds 10 / 11 (engine.compiled._set_guard): [not] a field of the
                         # claim's lines / diagnoses in a literal set, or a constant in a code set
                         sg = 0
@@ -1327,66 +1387,6 @@ def run_pack(
                                     cok = 1 if cm & (2 * cb) != 0 else 0
                         if cok == G[gb + 2]:
                             continue
-                    elif G[gb] & 1 == 1:
-                        a = G[gb + 1]
-                        col = fcol[a]
-                        x = claim_cols[col, c] if fgroup[a] == 0 else line_cols[col, i]
-                        if gv[r, 2] == 1:
-                            if x < gv[r, 0] or x > gv[r, 1]:
-                                continue
-                        else:
-                            res = _cmp_scalar(G[gb + 4], G[gb + 5], x, G[gb + 3])
-                            if res == 2:
-                                res = _order_result(G[gb + 4], str_cmp(sbytes, soff, x, G[gb + 3]))
-                            if res == 0:
-                                continue
-                        if G[gb] >= 5:
-                            # guard kinds 5 / 7 (engine.compiled._table_get_guard): x op
-                            # table[key] exactly, the row found as OP_TABLE_GET does
-                            # (:func:`_find` written out)
-                            a = G[gb + 2]
-                            key = (
-                                claim_cols[fcol[a], c] if fgroup[a] == 0 else line_cols[fcol[a], i]
-                            )
-                            ta = G[gb + 5] & 0xFFFFFFFF
-                            y = MISS
-                            if key != MISS:
-                                fa, fb = row_off[ta], row_off[ta + 1]
-                                da = dir_at[ta]
-                                if da >= 0:
-                                    if key < 0 or key >= dir_n[ta]:
-                                        fb = fa
-                                    else:
-                                        fb = fa + dir_off[da + key + 1]
-                                        fa = fa + dir_off[da + key]
-                                fend = fb
-                                while fa < fb:
-                                    mid = (fa + fb) >> 1
-                                    if tkeys[mid] < key:
-                                        fa = mid + 1
-                                    else:
-                                        fb = mid
-                                flo, fhi = tlo[ta], thi[ta]
-                                while fa < fend and tkeys[fa] == key:
-                                    if d == MISS:
-                                        if (
-                                            row_from[fa] == OPEN_LO
-                                            and row_until[fa] == OPEN_HI
-                                            and flo == OPEN_LO
-                                            and fhi == OPEN_HI
-                                        ):
-                                            break
-                                    elif flo <= d <= fhi and row_from[fa] <= d <= row_until[fa]:
-                                        break
-                                    fa += 1
-                                if fa < fend and tkeys[fa] == key:
-                                    n_rows = row_off[ta + 1] - row_off[ta]
-                                    vc = G[gb + 5] >> 32
-                                    y = tvals[val_off[ta] + vc * n_rows + fa - row_off[ta]]
-                            if y == MISS:  # x is present (the interval check)
-                                continue
-                            if _cmp_scalar(G[gb + 4], 0, x, y) != 1:  # both present here
-                                continue
                     tasks[nt, 0] = r
                     tasks[nt, 1] = i
                     tasks[nt, 2] = -1
