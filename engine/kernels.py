@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from engine.prefetch import prefetch
 from engine.values import DATE_MAX, DATE_MIN, MISS, OPEN_HI, OPEN_LO, SCALE
 
 __all__ = [
@@ -785,6 +786,12 @@ def list_pairs(
                     cand[nc, 2] = l0 + ib
                     cand[nc, 3] = 1
                     nc += 1
+                    # the exact lookup's hash slot (below, after this loop): its load starts now
+                    ppk1 = line_cols[pc1, l0 + ia]
+                    ppk2 = line_cols[pc2, l0 + ib] & 0xFFFFFFFF
+                    ps0 = hs_off[fa + ppk1]
+                    pns = hs_off[fa + ppk1 + 1] - ps0
+                    prefetch(hs, 2 * (ps0 + ((((ppk2 * HASH_MUL) >> 32) & 0xFFFFFFFF) * pns >> 32)))
         else:
             p_col = -1  # the column phw / pmk hold for this claim
             for i in range(l0, l1):
