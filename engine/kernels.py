@@ -340,6 +340,16 @@ def pair_maybe(T: Any, t: int, k1: int, k2: int) -> bool:
     return bool(hb & (w >> ((h >> 46) & 63)) & 1 != 0)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _hash_slot(kl: int, ns: int) -> int:
+    """The first slot probed for second key ``kl`` (low 32 bits) in a hash block of ``ns`` slots.
+
+    Scalars only, so inlining copies no array; ``engine.compiled._pair_hash`` places rows by the
+    same formula (vectorised).
+    """
+    return (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
+
+
 @njit(cache=True, nogil=True)
 def pair_find(T: Any, t: int, k1: int, k2: int, d: int) -> int:
     """:func:`table_find` for a two-key table with a filter (``filt_at[t] >= 0``) by its exact hash.
@@ -363,7 +373,7 @@ def pair_find(T: Any, t: int, k1: int, k2: int, d: int) -> int:
         return -1
     key = (k1 << 32) | (k2 & 0xFFFFFFFF)
     kl = k2 & 0xFFFFFFFF
-    pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
+    pos = _hash_slot(kl, ns)
     flo, fhi = tlo[t], thi[t]
     while True:
         w = hs[2 * (s0 + pos)]
@@ -791,7 +801,7 @@ def list_pairs(
                     ppk2 = line_cols[pc2, l0 + ib] & 0xFFFFFFFF
                     ps0 = hs_off[fa + ppk1]
                     pns = hs_off[fa + ppk1 + 1] - ps0
-                    prefetch(hs, 2 * (ps0 + ((((ppk2 * HASH_MUL) >> 32) & 0xFFFFFFFF) * pns >> 32)))
+                    prefetch(hs, 2 * (ps0 + _hash_slot(ppk2, pns)))
         else:
             p_col = -1  # the column phw / pmk hold for this claim
             for i in range(l0, l1):
@@ -880,7 +890,7 @@ def list_pairs(
             ns = hs_off[dir_at[ta] + pk1 + 1] - s0
             key = (pk1 << 32) | (pk2 & 0xFFFFFFFF)
             kl = pk2 & 0xFFFFFFFF
-            pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
+            pos = _hash_slot(kl, ns)
             row = -1
             flo, fhi = tlo[ta], thi[ta]
             while ns > 0:
@@ -1642,7 +1652,7 @@ def run_pack(
                                         s0 = hs_off[dir_at[a] + k1]
                                         ns = hs_off[dir_at[a] + k1 + 1] - s0
                                         kl = k2 & 0xFFFFFFFF
-                                        pos = (((kl * HASH_MUL) >> 32) & 0xFFFFFFFF) * ns >> 32
+                                        pos = _hash_slot(kl, ns)
                                         while True:
                                             w = hs[2 * (s0 + pos)]
                                             if w == -1:

@@ -248,6 +248,13 @@ def test_table_get_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
             assert k == 0
 
 
+def _program_ops(cp: CompiledPack, r: int) -> list[int]:
+    """The opcodes of rule ``r``'s program (all its branches), in order."""
+    code, br_pc, rb_off = cp.P[0], cp.P[1], cp.P[3]
+    end = br_pc[rb_off[r + 1]] if rb_off[r + 1] < br_pc.shape[0] else code.shape[0]
+    return code[br_pc[rb_off[r]] : end, 0].tolist()
+
+
 def _kernel_equals_twin(
     cp: CompiledPack,
     batch: ClaimBatch,
@@ -408,11 +415,9 @@ def test_call_guard_emission() -> None:
     assert guards[4].tolist() == [8, 2, 0, fields["dx.code"], fields["claim.statement_from"], 0]
     assert guards[6, 2] == 0  # not not: no negation
     assert guards[8].tolist() == [9, 0, 1, fields["line.ndc"], 0, 0]
-    code, br_pc, rb_off = cp.P[0], cp.P[1], cp.P[3]
 
     def ops(r: int) -> list[int]:
-        end = br_pc[rb_off[r + 1]] if rb_off[r + 1] < br_pc.shape[0] else code.shape[0]
-        return code[br_pc[rb_off[r]] : end, 0].tolist()
+        return _program_ops(cp, r)
 
     # kind 8: the call is checked by the lister, only the other conjunct is interpreted
     assert ops(2) == [K.OP_CMP_FC, K.OP_HALT]

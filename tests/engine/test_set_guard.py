@@ -15,7 +15,7 @@ from engine.batch import ClaimBatch, Interner
 from engine.compiled import compile_pack
 from engine.evaluate import evaluate
 from engine.pack import PackData
-from tests.engine.test_guards import _kernel_equals_twin
+from tests.engine.test_guards import _kernel_equals_twin, _program_ops
 
 # a set above the scan size (bisected), with the codes the claims use spread through it
 BIG = ", ".join(f'"Q{i:02d}"' for i in range(K.SMALL_SET + 4)) + ', "I10"'
@@ -119,11 +119,9 @@ def test_set_guard_kinds_and_programs() -> None:
     assert guards[1].tolist() == [10, 1, 1, mod25, fields["line.modifiers"], 0]
     assert guards[5].tolist()[:3] == [11, 1, 0]  # not not: no negation
     assert guards[6, 4] == 0  # over the claim's lines
-    code, br_pc, rb_off = cp.P[0], cp.P[1], cp.P[3]
 
     def ops(r: int) -> list[int]:
-        end = br_pc[rb_off[r + 1]] if rb_off[r + 1] < br_pc.shape[0] else code.shape[0]
-        return code[br_pc[rb_off[r]] : end, 0].tolist()
+        return _program_ops(cp, r)
 
     assert ops(0) == [K.OP_CONST, K.OP_HALT]
     assert ops(1) == [K.OP_CMP_FC, K.OP_HALT]
