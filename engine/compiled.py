@@ -152,6 +152,7 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
     words: list[I64] = []
     hs_off: list[I64] = []
     slots: list[I64] = []
+    slot_vals: list[I64] = []
     n_words = 0
     n_slots = 0
     n_vals = 0
@@ -210,9 +211,11 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
                 fo, fw = _pair_filter(k1, keys[-1] & 0xFFFFFFFF, np.diff(starts), n_words)
                 n_words += fw.shape[0]
                 words.append(fw)
-                ho, hs = _pair_hash(keys[-1], froms[-1], untils[-1], n_dir, n_slots)
+                v0 = vals[-len(enc_vals)] if enc_vals else np.full_like(keys[-1], MISS)
+                ho, hs, hv = _pair_hash(keys[-1], froms[-1], untils[-1], v0, n_dir, n_slots)
                 n_slots += hs.shape[0] // 2
                 slots.append(hs)
+                slot_vals.append(hv)
             else:
                 fo = np.zeros(n_dir + 1, dtype=np.int64)
                 ho = np.zeros(n_dir + 1, dtype=np.int64) + n_slots
@@ -248,6 +251,7 @@ def _compile_tables(tables: tuple[LoadedTable, ...], interner: Interner) -> _Tab
             _cat(hs_off),
             _cat(slots) if slots else np.full(2, -1, dtype=np.int64),
             _cat(single) if single else np.full(1, -1, dtype=np.int64),
+            _cat(slot_vals) if slot_vals else np.full(1, MISS, dtype=np.int64),
         ),
         first,
     )
@@ -304,11 +308,16 @@ _I32_MIN: Final = -(2**31)
 _I32_MAX: Final = 2**31 - 1
 
 
-def _pair_hash(keys: I64, froms: I64, untils: I64, n_dir: int, base: int) -> tuple[I64, I64]:
+def _pair_hash(
+    keys: I64, froms: I64, untils: I64, v0: I64, n_dir: int, base: int
+) -> tuple[I64, I64, I64]:
     """Per-first-key exact hash of a pair table (see :func:`engine.kernels.pair_find`).
 
-    ``keys`` are the table's packed keys (sorted), ``froms`` / ``untils`` its rows' dates.  Returns
-    slot offsets aligned with the directory (``base`` added) and the slots, two int64 words each.
+    ``keys`` are the table's packed keys (sorted), ``froms`` / ``untils`` its rows' dates, ``v0``
+    its first value column.  Returns slot offsets aligned with the directory (``base`` added), the
+    slots, two int64 words each, and per slot its row's first value (``T[18]``: the pair lister
+    loads it beside the slot, where reading the value array after the slot was a second memory
+    miss per pair, ~5 ns/line of the NCCI rule on the issue-4 workload).
     Each distinct key gets one slot (its first row) in the block of its first key: ``n + n // 2 +
     1`` slots for ``n`` keys (load <= 2/3), linear probing from the multiply-shift hash of the
     second key.  Placed in rounds: every unplaced key whose slot is free is placed (one per slot),
@@ -354,7 +363,9 @@ def _pair_hash(keys: I64, froms: I64, untils: I64, n_dir: int, base: int) -> tup
     with np.errstate(over="ignore"):
         out[2 * at] = (k2 << 32) | rows
         out[2 * at + 1] = (fr32 << 32) | (un32 & 0xFFFFFFFF)
-    return off + base, out
+    vals = np.full(int(off[-1]), MISS, dtype=np.int64)
+    vals[at] = v0[rows]
+    return off + base, out, vals
 
 
 def _cat(arrays: list[I64]) -> I64:
@@ -738,6 +749,92 @@ def _pair_atom(em: _Emitter, rule: Rule) -> int:
     return id(atom)
 
 
+def _pair_bypass(
+    em: _Emitter, rule: Rule, has_id: int, known: Expr | None
+) -> tuple[list[int], int] | None:
+    """Guard kind 12 for a pair rule the pair lister decides whole (the NCCI PTP shape), else None.
+
+    Why: the PTP edit is ``table.has(line, other) and (table[line, other].indicator != "1" or not
+    "59" in other.modifiers)``.  Interpreted, its tasks ran after the block's listing, when the
+    row's value and the lines' modifiers had left the cache: ~200 ns a task, ~10 of ~44 ns/line
+    of the pair rule on the issue-4 workload.  The lister decides it while the claim is at hand.
+
+    The rule has one branch; its condition is the kind-2 ``table.has`` conjunct, the index's
+    ``known`` conjunct, and at most one more: a term or an ``or`` of two terms, one of each kind:
+
+    * ``table[same keys].column ==/!= constant`` (a code column; false when either is missing);
+    * ``[not] constant in line.f`` for a code-set field of the item or other line.
+
+    Returns ``([n_terms, column, op (0 ==, 1 !=, -1 none), constant, field (-1 none), slot,
+    constant, neg], id of the conjunct)``; no terms (``n_terms`` 0): the row found fires.
+    """
+    fires = [br for br in rule.branches if br.fires]
+    if len(rule.branches) != 1 or len(fires) != 1:
+        return None
+    rest = [a for a in _conjuncts(fires[0].condition) if id(a) != has_id and a is not known]
+    has = next(a for a in _conjuncts(fires[0].condition) if id(a) == has_id)
+    assert isinstance(has, TableHas)
+    if not rest:
+        return [0, 0, -1, 0, -1, 0, 0, 0], has_id
+    if len(rest) != 1:
+        return None
+    terms = list(rest[0].operands) if isinstance(rest[0], Or) else [rest[0]]
+    out = [len(terms), 0, -1, 0, -1, 0, 0, 0]
+    fields = em.pack.rules.fields
+    consts = em.pack.rules.constants
+    for term in terms:
+        if isinstance(term, Compare) and term.op in (CmpOp.EQ, CmpOp.NE) and out[2] < 0:
+            for x, y in ((term.left, term.right), (term.right, term.left)):
+                if (
+                    isinstance(x, TableGet)
+                    and isinstance(y, Const)
+                    and x.table == has.table
+                    and _same_refs(x.keys, has.keys)
+                    and x.type in _STR_TYPES
+                    and consts[y.constant].type in _STR_TYPES
+                ):
+                    out[1] = x.column
+                    out[2] = 0 if term.op is CmpOp.EQ else 1
+                    out[3] = _encode_const(em.interner, consts[y.constant])
+                    break
+            else:
+                return None
+            continue
+        neg = 0
+        inner = term
+        while isinstance(inner, Not):
+            neg ^= 1
+            inner = inner.operand
+        coll = inner.collection if isinstance(inner, Contains) else None
+        if not (
+            isinstance(inner, Contains)
+            and isinstance(inner.element, Const)
+            and isinstance(coll, FieldRef)
+            and coll.type is ValueType.CODE_SET
+            and coll.slot in (SLOT_ITEM, SLOT_OTHER)
+            and fields[coll.field].root is FieldRoot.LINE
+            and consts[inner.element.constant].type in _STR_TYPES
+            and out[4] < 0
+        ):
+            return None
+        em.field(coll)
+        out[4] = coll.field
+        out[5] = coll.slot
+        out[6] = _encode_const(em.interner, consts[inner.element.constant])
+        out[7] = neg
+    return out, id(rest[0])
+
+
+def _same_refs(a: tuple[Expr, ...], b: tuple[Expr, ...]) -> bool:
+    """The same field references (field and slot), position by position."""
+    return len(a) == len(b) and all(
+        isinstance(x, FieldRef)
+        and isinstance(y, FieldRef)
+        and (x.field, x.slot) == (y.field, y.slot)
+        for x, y in zip(a, b, strict=True)
+    )
+
+
 def _same_field_pair(em: _Emitter, atom: Expr) -> int | None:
     """The field id of a pair rule's ``line.f == other.f`` (a line scalar), else None.
 
@@ -1118,6 +1215,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
     cand_pair: dict[int, set[int]] = {}
     max_len = 8
     guards: list[int] = []
+    pair_bypass = [0] * (8 * len(pack.rules.rules))  # guard kind 12, see _pair_bypass
     for rule in pack.rules.rules:
         start = len(em.code)
         pcs: list[int] = []
@@ -1140,7 +1238,14 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
             if guard[0] == 2:
                 # the lister finds the pair's row (exact, on the claim's date): the conjunct
                 # ``table.has(..)`` is true on every task; the lister reads the key fields
-                fire_known.add(_pair_atom(em, rule))
+                has_id = _pair_atom(em, rule)
+                fire_known.add(has_id)
+                bypass = _pair_bypass(em, rule, has_id, known)
+                if bypass is not None:
+                    # guard kind 12: the lister decides the rest as well (the task fires)
+                    guard[0] = 12
+                    pair_bypass[8 * rule.index : 8 * rule.index + 8] = bypass[0]
+                    fire_known.add(bypass[1])
             for br in rule.branches:
                 if _uses_sets(br.condition) & bad_sets:
                     raise _Unsupported("literal set not exact in fixed point")
@@ -1209,6 +1314,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
             pair_off,
             pair_rules,
             arr(guards),
+            arr(pair_bypass),
         ),
         L=L,
         T=tables.T,

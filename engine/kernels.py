@@ -644,6 +644,8 @@ def list_pairs(
     dates: Any,
     line_code: Any,
     line_cols: Any,
+    lset_off: Any,
+    lset_vals: Any,
     fcol: Any,
     line_off: Any,
     T: Any,
@@ -675,11 +677,11 @@ def list_pairs(
     per line and rule cost a mispredicted exit per line, ~30 ns per line on that workload.
     """
     pair_always = X[3]
-    pcand_off, pcand_rules, G = X[6], X[7], X[8]
-    row_off, tkeys, row_from, row_until = T[0], T[1], T[2], T[3]
+    pcand_off, pcand_rules, G, PB = X[6], X[7], X[8], X[9]
+    row_off, tkeys, row_from, row_until, val_off, tvals = T[0], T[1], T[2], T[3], T[4], T[5]
     tlo, thi = T[6], T[7]
     dir_at, dir_n, fw_off, fw = T[9], T[10], T[13], T[14]
-    hs_off, hs = T[15], T[16]
+    hs_off, hs, hv = T[15], T[16], T[18]
     n_pcand = pcand_off.shape[0] - 1
     n_pair_always = pair_always.shape[0]
     # the one pair rule with a guard of kind 2, else -1 (every claim takes the general loops)
@@ -692,7 +694,7 @@ def list_pairs(
             if pcand_rules[q] != one:
                 one = -1
                 break
-    if one >= 0 and G[6 * one] != 2:
+    if one >= 0 and G[6 * one] != 2 and G[6 * one] != 12:
         one = -1
     # templates: the ordered pairs (a, b), a != b, of n lines at tpl_off[n] .. tpl_off[n + 1]
     tpl_off = np.zeros(PAIR_TEMPLATE_MAX + 2, dtype=np.int64)
@@ -801,7 +803,10 @@ def list_pairs(
                     ppk2 = line_cols[pc2, l0 + ib] & 0xFFFFFFFF
                     ps0 = hs_off[fa + ppk1]
                     pns = hs_off[fa + ppk1 + 1] - ps0
-                    prefetch(hs, 2 * (ps0 + _hash_slot(ppk2, pns)))
+                    ps = ps0 + _hash_slot(ppk2, pns)
+                    prefetch(hs, 2 * ps)
+                    if G[gb] == 12:
+                        prefetch(hv, ps)  # the row's first value, for the bypass below
         else:
             p_col = -1  # the column phw / pmk hold for this claim
             for i in range(l0, l1):
@@ -815,7 +820,7 @@ def list_pairs(
                     if not all_open and not _effective(rlo[r], rhi[r], d):
                         continue
                     gb = 6 * r
-                    if G[gb] != 2:
+                    if G[gb] != 2 and G[gb] != 12:
                         # guard kind 4 (engine.compiled._same_field_pair): only the other lines
                         # whose column value equals this line's, both present
                         eq = fcol[G[gb + 1]] if G[gb] == 4 else -1
@@ -892,6 +897,7 @@ def list_pairs(
             kl = pk2 & 0xFFFFFFFF
             pos = _hash_slot(kl, ns)
             row = -1
+            vslot = -1  # the slot whose row was found (its first value is hv[vslot])
             flo, fhi = tlo[ta], thi[ta]
             while ns > 0:
                 w = hs[2 * (s0 + pos)]
@@ -907,9 +913,11 @@ def list_pairs(
                     if d == MISS:
                         if fr == _I32_MIN and un == _I32_MAX and flo == OPEN_LO and fhi == OPEN_HI:
                             row = fi
+                            vslot = s0 + pos
                             break
                     elif flo <= d <= fhi and fr <= d <= un:
                         row = fi
+                        vslot = s0 + pos
                         break
                     # not effective by the slot's dates: the key's rows in order
                     fend = row_off[ta + 1]
@@ -933,6 +941,37 @@ def list_pairs(
                     pos = 0
             if row < 0:
                 continue
+            if G[gb] == 12:
+                # guard kind 12 (engine.compiled._pair_bypass): the rest of the condition, a
+                # value of the row compared with a constant, or a constant in a code set of
+                # either line (the NCCI modifier-indicator bypass), decided here: only firing
+                # pairs become tasks
+                pb = 8 * r
+                fire = PB[pb] == 0
+                if PB[pb + 2] >= 0:
+                    if PB[pb + 1] == 0 and vslot >= 0:
+                        v = hv[vslot]
+                    else:
+                        v = tvals[
+                            val_off[ta]
+                            + PB[pb + 1] * (row_off[ta + 1] - row_off[ta])
+                            + row
+                            - row_off[ta]
+                        ]
+                    y = PB[pb + 3]
+                    if v != MISS and y != MISS:
+                        fire = (v == y) if PB[pb + 2] == 0 else (v != y)
+                if not fire and PB[pb + 4] >= 0:
+                    col = fcol[PB[pb + 4]]
+                    obj = i if PB[pb + 5] == 1 else j
+                    m = PB[pb + 6]
+                    hit = 0
+                    if m != MISS:
+                        for qs in range(lset_off[col, obj], lset_off[col, obj + 1]):
+                            hit |= lset_vals[qs] == m
+                    fire = hit != PB[pb + 7]
+                if not fire:
+                    continue
             tasks[nt, 0] = r
             tasks[nt, 1] = i
             tasks[nt, 2] = j
@@ -1082,8 +1121,9 @@ def run_pack(
                     npb = 0
                     if has_pairs and lp_c < blk0 + bsz:
                         lp_c, got = list_pairs(
-                            X, rlo, rhi, all_open, active, dates, line_code, line_cols, fcol,
-                            line_off, T, blk0, blk0 + bsz, lp_c, lp_nt, poff, ptask,
+                            X, rlo, rhi, all_open, active, dates, line_code, line_cols,
+                            lset_off, lset_vals, fcol, line_off, T, blk0, blk0 + bsz, lp_c, lp_nt,
+                            poff, ptask,
                         )  # fmt: skip
                         if lp_c < blk0 + bsz:  # ptask is full: keep its rows, grow, go on
                             lp_nt = poff[lp_c - blk0]
@@ -1450,7 +1490,7 @@ def run_pack(
                 hit = -1
                 b_lo = rb_off[r]
                 b_hi = rb_off[r + 1]
-                if gk == 3 or gk == 7 or gk == 9 or gk == 11:  # the guard is the whole condition
+                if gk == 3 or gk == 7 or gk == 9 or gk >= 11:  # the guard is the whole condition
                     hit = b_lo
                     b_hi = b_lo
                 for b in range(b_lo, b_hi):

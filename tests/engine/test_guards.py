@@ -11,8 +11,8 @@ import pytest
 
 from claims.model import Claim
 from dsl.ir import BuiltinId, Call, CmpOp, Compare, Not, Scope, ValueType
+from engine import compiled, reference
 from engine import kernels as K
-from engine import reference
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import CompiledPack, compile_pack
 from engine.evaluate import _batch_arrays, evaluate, finding_rows, findings
@@ -24,7 +24,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import engine_workload as W
 
 
-def test_workload_guards_match_reference(tmp_path: Path) -> None:
+def _pair_kind(bypass: bool, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The PTP rule's guard kind: 12 (decided whole by the lister), or 2 with the bypass off."""
+    if not bypass:
+        monkeypatch.setattr(compiled, "_pair_bypass", lambda *args: None)
+    return 12 if bypass else 2
+
+
+@pytest.mark.parametrize("bypass", [True, False])
+def test_workload_guards_match_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bypass: bool
+) -> None:
+    kind = _pair_kind(bypass, monkeypatch)
     claims = W.make_claims(700, seed=5)
     # PTP pairs taken from the claims themselves, so many pairs hit (indicator 0 and 1 both)
     _write_claim_ptp(tmp_path / "ptp.txt", claims, lambda a, b: (a + b) % 3 != 0)
@@ -33,7 +44,7 @@ def test_workload_guards_match_reference(tmp_path: Path) -> None:
     interner = Interner()
     cp = compile_pack(pack, interner)
     guards = cp.X[8].reshape(-1, 6)
-    assert guards[0, 0] == 2  # the PTP pair rule: the table has the pair (lister, exact)
+    assert guards[0, 0] == kind  # the PTP pair rule: the table has the pair (lister, exact)
     # MUE: units > mue[code] decided by the lister (kind 7), after units > smallest limit (2)
     assert guards[1, 0] == 7 and guards[1, 3] == 2 * 10**4
     assert not cp.fallback_rules
@@ -47,7 +58,10 @@ def test_workload_guards_match_reference(tmp_path: Path) -> None:
     assert rows.dtype == np.int64
 
 
-def test_pair_guard_exact_and_phase_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("bypass", [True, False])
+def test_pair_guard_exact_and_phase_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bypass: bool
+) -> None:
     """Pair rules listed by the exact table lookup, run in phase blocks: the one-pass order.
 
     The kernel runs each block of claims in two phases (pair rules, then the others) and copies
@@ -55,6 +69,7 @@ def test_pair_guard_exact_and_phase_blocks(tmp_path: Path, monkeypatch: pytest.M
     blocks, a partial last one, inactive claims) gives the rows of the compiled kernel (one
     block), also when ``out`` is too small.
     """
+    kind = _pair_kind(bypass, monkeypatch)
     claims = W.make_claims(300, seed=8)
     # some pairs only effective before the claims' dates (the lister must check the window)
     _write_claim_ptp(
@@ -67,11 +82,11 @@ def test_pair_guard_exact_and_phase_blocks(tmp_path: Path, monkeypatch: pytest.M
     pack = PackData.load(W.build_rules(60), tmp_path)
     interner = Interner()
     cp = compile_pack(pack, interner)
-    assert cp.X[8][0] == 2
-    code, br_pc, rb_off = cp.P[0], cp.P[1], cp.P[3]
-    end = br_pc[rb_off[1]] if rb_off[1] < br_pc.shape[0] else code.shape[0]
-    ops = code[br_pc[rb_off[0]] : end, 0].tolist()
-    assert K.OP_TABLE_HAS not in ops and K.OP_TABLE_GET in ops  # has(..) checked by the lister
+    assert cp.X[8][0] == kind
+    ops = _program_ops(cp, 0)
+    assert K.OP_TABLE_HAS not in ops  # has(..) checked by the lister
+    # kind 12: the lister decides the modifier bypass as well
+    assert (K.OP_TABLE_GET in ops) == (not bypass)
     batch = ClaimBatch.build(claims, cp.fields_needed, interner)
     assert evaluate([cp], batch) == reference.evaluate([pack], claims)
     active = np.ones(batch.n_claims, dtype=np.bool_)
@@ -473,8 +488,9 @@ def test_call_guard_matches_reference(icd: str, monkeypatch: pytest.MonkeyPatch)
     _kernel_equals_twin(cp, batch, interner, monkeypatch, block=7)
 
 
+@pytest.mark.parametrize("bypass", [True, False])
 def test_pair_guard_two_columns_and_long_claims(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bypass: bool
 ) -> None:
     """The pair lister's filter and exact hash, for one key column or two, stay exact.
 
@@ -491,6 +507,7 @@ def test_pair_guard_two_columns_and_long_claims(
     from claims.model import Claim, ClaimKind, ServiceLine
     from dsl.compile import compile_source
 
+    kind = _pair_kind(bypass, monkeypatch)
     a_codes = [f"{10000 + i}" for i in range(12)]
     b_codes = [f"{90000 + i}" for i in range(6)]  # only ever column 2 of `pp`
     rows = [(a_codes[i], a_codes[(i * 5 + 1) % 12]) for i in range(12)]
@@ -541,7 +558,7 @@ def test_pair_guard_two_columns_and_long_claims(
     ids = interner.encode(every)
     assert ids[len(a_codes) :].min() > ids[: len(a_codes)].max()  # `pp`'s second keys come last
     guards = cp.X[8].reshape(-1, 6)
-    assert guards[0, 0] == 2 and guards[1, 0] == 2
+    assert guards[0, 0] == kind and guards[1, 0] == kind  # kind 12: the pair alone
     assert guards[1, 2] != guards[1, 4]  # two key columns
     batch = ClaimBatch.build(claims, cp.fields_needed, interner)
     got = evaluate([cp], batch)
@@ -552,8 +569,9 @@ def test_pair_guard_two_columns_and_long_claims(
     _kernel_equals_twin(cp, batch, interner, monkeypatch, block=4)
 
 
+@pytest.mark.parametrize("bypass", [True, False])
 def test_pair_template_path_equals_general_loops(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bypass: bool
 ) -> None:
     """``list_pairs``' template path (one kind-2 pair rule, short claims) lists what the loops do.
 
@@ -562,6 +580,7 @@ def test_pair_template_path_equals_general_loops(
     the same rows and per-claim offsets, with inactive claims, undated claims, missing codes and
     pairs whose rows end before the claims' dates.
     """
+    kind = _pair_kind(bypass, monkeypatch)
     claims = W.make_claims(1500, seed=12)
     _write_claim_ptp(
         tmp_path / "ptp.txt",
@@ -590,10 +609,11 @@ def test_pair_template_path_equals_general_loops(
         PackData.load(compile_source(narrow, file="narrow.rules"), tmp_path),
     ]
     counts = []
+    template_max = K.PAIR_TEMPLATE_MAX
     for pack in packs:
         interner = Interner()
         cp = compile_pack(pack, interner)
-        assert cp.X[8][0] == 2  # the pair rule: guard kind 2
+        assert cp.X[8][0] == kind  # the pair rule: guard kind 2 (12: decided whole)
         batch = ClaimBatch.build(claims, cp.fields_needed, interner)
         dates = batch.first_date.copy()
         dates[::9] = K.MISS  # undated claims: only open rows apply
@@ -608,7 +628,7 @@ def test_pair_template_path_equals_general_loops(
         twin = _listed_pairs(K.list_pairs.py_func, *args)
         monkeypatch.setattr(K, "PAIR_TEMPLATE_MAX", 1)
         loops = _listed_pairs(K.list_pairs.py_func, *args)
-        monkeypatch.undo()
+        monkeypatch.setattr(K, "PAIR_TEMPLATE_MAX", template_max)
         assert kernel == twin == loops
         assert len(kernel[0]) > 50 and any(row[3] >= 0 for row in kernel[0])
         counts.append(len(kernel[0]))
@@ -637,7 +657,8 @@ def _listed_pairs(
         with np.errstate(over="ignore"):
             c, got = fn(  # type: ignore[operator]
                 cp.X, cp.P[4], cp.P[5], True, active, dates, batch.line_code, line_cols,
-                batch.field_col, batch.line_off, cp.T, 0, batch.n_claims, c, nt, poff, rows,
+                batch.line_set_off, batch.line_set_vals, batch.field_col, batch.line_off, cp.T, 0,
+                batch.n_claims, c, nt, poff, rows,
             )  # fmt: skip
         if c < batch.n_claims:
             stops += 1
