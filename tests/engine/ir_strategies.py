@@ -166,6 +166,33 @@ class Gen:
         name, slot = self.draw(st.sampled_from(options))
         return fref(name, slot)
 
+    def ncci(self) -> Expr:
+        """The NCCI PTP shape and its variants (guard kind 12, ``engine.compiled._pair_bypass``).
+
+        ``(line.procedure_code, other.procedure_code) in ptp`` and none, one or two of: the row's
+        modifier indicator ``==`` / ``!=`` a constant (the missing code too), ``[not] constant in
+        line.modifiers / other.modifiers``, or'ed in either order.
+        """
+        d = self.draw
+        keys = (fref("line.procedure_code", SLOT_ITEM), fref("line.procedure_code", SLOT_OTHER))
+        terms: list[Expr] = []
+        for k in d(st.sampled_from(["", "v", "m", "vm", "mv", "vv"])):
+            if k == "v":
+                get = TableGet(SPAN, T.CODE, 1, keys, 0)
+                c = self.b.const(T.CODE, d(st.sampled_from(["0", "1", "9", ""])))
+                op = d(st.sampled_from([CmpOp.EQ, CmpOp.NE]))
+                terms.append(Compare(SPAN, B, op, *((get, c) if d(st.booleans()) else (c, get))))
+            else:
+                slot = d(st.sampled_from([SLOT_ITEM, SLOT_OTHER]))
+                m: Expr = Contains(SPAN, B, self.const(T.CODE), fref("line.modifiers", slot))
+                for _ in range(d(st.integers(0, 2))):
+                    m = Not(SPAN, B, m)
+                terms.append(m)
+        has = TableHas(SPAN, B, 1, keys)
+        if not terms:
+            return has
+        return And(SPAN, B, (has, terms[0] if len(terms) == 1 else Or(SPAN, B, tuple(terms))))
+
     def expr(self, t: ValueType, slots: dict[int, str], depth: int) -> Expr:
         d = self.draw
         leaf = depth <= 0 or d(st.integers(0, 3)) == 0
@@ -427,6 +454,8 @@ def rule_pack(
         slots = dict(SCOPE_SLOTS[scope])
         n_br = draw(st.integers(1, 2))
         branches = [(g.expr(B, slots, 3), draw(st.booleans()) if i else True) for i in range(n_br)]
+        if scope is Scope.LINE_PAIR and draw(st.booleans()):
+            branches = [(g.ncci(), True)]
         eff = draw(st.sampled_from([(None, None), (p.dates[0], None), (None, p.dates[-1])]))
         reads = tuple(
             sorted(
