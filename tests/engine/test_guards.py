@@ -62,7 +62,7 @@ def test_workload_guards_match_reference(
 def test_pair_guard_exact_and_phase_blocks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bypass: bool
 ) -> None:
-    """Pair rules listed by the exact table lookup, run in phase blocks: the one-pass order.
+    """Pair rules listed by the exact table lookup, run in phase blocks: pair rows last per claim.
 
     The kernel runs each block of claims in two phases (pair rules, then the others) and copies
     each claim's pair rows after its other rows; the twin with blocks of 3 claims (several
@@ -109,7 +109,7 @@ def test_pair_guard_exact_and_phase_blocks(
     assert results[0][0] > 40 and results[1][1] == results[0][1][:40]
     pair_rows = [row for row in results[0][1] if row[1] == 0]
     assert pair_rows and all(active[row[0]] for row in pair_rows)
-    # per claim: the pair rule's rows come last (the one-pass order)
+    # per claim: the pair rule's rows come last
     for a, b in zip(results[0][1], results[0][1][1:], strict=False):
         assert a[0] < b[0] or not (a[1] == 0 and b[1] != 0)
 
