@@ -33,6 +33,7 @@ from dsl.ir import (
     Aggregate,
     And,
     Arith,
+    Branch,
     BuiltinId,
     Call,
     CmpOp,
@@ -725,7 +726,7 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> tuple[list[in
     """
     fires = [br for br in rule.branches if br.fires]
     if len(fires) != 1:
-        return [0] * 6, None
+        return _shared_pair_guard(em, rule, fires), None
     slots = _BOUND_SLOTS[rule.scope]
     cond = fires[0].condition
     try:
@@ -736,6 +737,55 @@ def _guard(em: _Emitter, rule: Rule, known: Expr | None = None) -> tuple[list[in
     if guard[0] in (1, 5, 8, 10) and len(rule.branches) == 1 and len(rest) == 1 and rest[0] is atom:
         guard[0] += 1 if guard[0] >= 8 else 2
     return guard, (atom if guard[0] in (1, 3, 5, 7, 8, 9, 10, 11) else None)
+
+
+def _shared_pair_guard(em: _Emitter, rule: Rule, fires: list[Branch]) -> list[int]:
+    """Guard kind 2 for a pair rule with several firing branches, else no guard.
+
+    Why: the NCCI rule written as a ``decide`` table (the bundled Medicare pack's MCR-0001: fire on
+    indicator "0", or on "1" without a modifier) has two firing branches, so it had no guard and
+    every ordered pair of a claim's lines ran in the interpreter, quadratic in the lines.  When
+    every firing branch has a conjunct ``table.has(x, y)`` or ``table[x, y].column == constant``
+    (a present constant: the comparison is false when the row is missing) for the same table and
+    keys, no branch can fire without the row, so the lister may list only the pairs whose row it
+    finds.  The programs are unchanged: each branch still checks its own conjuncts (the lister's
+    row seeds the interpreter's table memo).
+    """
+    if rule.scope is not Scope.LINE_PAIR or not fires:
+        return [0] * 6
+    found: list[list[int]] = []
+    for br in fires:
+        got = None
+        for atom in _conjuncts(br.condition):
+            keys: tuple[Expr, ...] | None = None
+            table = -1
+            if isinstance(atom, TableHas):
+                keys, table = atom.keys, atom.table
+            elif isinstance(atom, Compare) and atom.op is CmpOp.EQ:
+                for x, y in ((atom.left, atom.right), (atom.right, atom.left)):
+                    if (
+                        isinstance(x, TableGet)
+                        and isinstance(y, Const)
+                        and _encode_const(em.interner, em.pack.rules.constants[y.constant]) != MISS
+                    ):
+                        keys, table = x.keys, x.table
+            if keys is None:
+                continue
+            has = TableHas(atom.span, ValueType.BOOL, table, keys)
+            try:
+                guard, _ = _guard_atoms(em, has, _BOUND_SLOTS[rule.scope], rule.scope)
+            except _Unsupported:
+                continue
+            if guard[0] == 2:
+                got = guard
+                for k in keys:
+                    assert isinstance(k, FieldRef)
+                    em.field(k)  # the lister reads the key fields
+                break
+        if got is None or (found and got != found[0]):
+            return [0] * 6
+        found.append(got)
+    return found[0]
 
 
 def _pair_atom(em: _Emitter, rule: Rule) -> int:
@@ -1235,7 +1285,7 @@ def _build(pack: PackData, interner: Interner) -> CompiledPack:
             fire_known = {id(known)} if known is not None else set()
             if guard_atom is not None:
                 fire_known.add(id(guard_atom))
-            if guard[0] == 2:
+            if guard[0] == 2 and sum(1 for br in rule.branches if br.fires) == 1:
                 # the lister finds the pair's row (exact, on the claim's date): the conjunct
                 # ``table.has(..)`` is true on every task; the lister reads the key fields
                 has_id = _pair_atom(em, rule)

@@ -211,3 +211,67 @@ def test_one_bypass_rule_template_path(
     monkeypatch.setattr(K, "PAIR_TEMPLATE_MAX", 1)
     assert kernel == twin == _listed_pairs(K.list_pairs.py_func, *args)
     assert len(kernel[0]) == sum(1 for e in got)  # only firing pairs are listed
+
+
+DECIDE = f"""
+pack decide {{ version "1" }}
+{TABLE}
+rule D-1 "the NCCI rule as a decide table (the bundled Medicare MCR-0001's shape)" {{
+  category custom severity error scope pair
+  decide line.service_date == other.service_date,
+      ptp[line.procedure_code, other.procedure_code].modifier_indicator,
+      "59" in line.modifiers or "59" in other.modifiers {{
+    true, "0", _ -> fire: "indicator 0"
+    true, "1", false -> fire: "indicator 1"
+    _, _, _ -> pass
+  }} }}
+rule D-2 "a firing branch that does not need the row: no guard" {{
+  category custom severity error scope pair
+  decide ptp[line.procedure_code, other.procedure_code].modifier_indicator,
+      "25" in line.modifiers {{
+    "0", _ -> fire: "zero"
+    _, true -> fire: "modifier 25"
+    _, _ -> pass
+  }} }}
+rule D-3 "a branch on the missing code: no guard" {{
+  category custom severity error scope pair
+  decide ptp[line.procedure_code, other.procedure_code].modifier_indicator {{
+    "9" -> fire: "nine"
+    "" -> fire: "never"
+    _ -> pass
+  }} }}
+rule D-4 "branches on two tables: no guard" {{
+  category custom severity error scope pair
+  decide ptp[line.procedure_code, other.procedure_code].modifier_indicator,
+      ptq[line.procedure_code, other.procedure_code].modifier_indicator {{
+    "0", _ -> fire: "ptp"
+    _, "0" -> fire: "ptq"
+    _, _ -> pass
+  }} }}
+"""
+
+
+def test_decide_pair_rule_gets_the_pair_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pair rule whose every firing branch needs the row is listed by the lister (kind 2).
+
+    Only when every firing branch compares the same table's value with a present constant (or
+    has ``table.has``); the programs stay whole.  Edits equal the reference's, kernel = twin.
+    """
+    _write(tmp_path / "ptp.txt", 0)
+    _write(tmp_path / "ptq.txt", 2)
+    pack = PackData.load(compile_source(DECIDE, file="d.rules"), tmp_path)
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    assert not cp.fallback_rules
+    assert cp.X[8].reshape(-1, 6)[:, 0].tolist() == [2, 0, 0, 0]
+    assert K.OP_TABLE_GET in _program_ops(cp, 0)
+    claims = _claims()
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    got = evaluate([cp], batch)
+    assert got == reference.evaluate([pack], claims)
+    messages = {e.message for e in got if e.rule_id == "D-1"}
+    assert messages == {"indicator 0", "indicator 1"}
+    assert {e.rule_id for e in got} == {"D-1", "D-2", "D-3", "D-4"}
+    _kernel_equals_twin(cp, batch, interner, monkeypatch, block=4)
