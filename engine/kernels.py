@@ -766,6 +766,7 @@ def list_pairs(
                 # contiguous, mostly one cache line): loaded while the claim's pairs are probed
                 # (the offsets, read claim after claim, stream); list_pairs ~2 ns/line faster
                 prefetch(lset_vals, lset_off[fcol[PB[8 * r + 4]], l0])
+            any_first = 0  # some line's key is a first key of the table
             for q in range(l1 - l0):
                 # the line's own key: its filter block (whether the rule applies to the line,
                 # by the code index, is asked only of the pairs the filter lets through)
@@ -776,6 +777,7 @@ def list_pairs(
                 else:
                     pw0[q] = 0
                     pnw[q] = 0
+                any_first |= pnw[q]
                 # the line as the other line: the word and bits its key picks
                 pk2 = line_cols[pc2, l0 + q]
                 h = (pk2 & 0xFFFFFFFF) * HASH_MUL
@@ -786,6 +788,10 @@ def list_pairs(
                     else (1 << ((h >> 58) & 63)) | (1 << ((h >> 52) & 63)) | (1 << ((h >> 46) & 63))
                 )
             n = l1 - l0
+            if any_first == 0:
+                # no line's key starts a pair (a small table, as the bundled packs' PTP): no
+                # probe of the claim's ordered pairs
+                n = 0
             for t in range(tpl_off[n], tpl_off[n + 1]):
                 ia = tpl_a[t]
                 ib = tpl_b[t]

@@ -98,7 +98,10 @@ def _write(path: Path, shift: int) -> None:
 
 
 def _claims() -> list[Claim]:
-    """Claims of 0-5 lines, modifiers none / 25 / 59 / both, dates across the rows' windows."""
+    """Claims of 0-5 lines, modifiers none / 25 / 59 / both, dates across the rows' windows.
+
+    Every tenth claim's codes start no pair of the tables (``list_pairs`` skips its pairs).
+    """
     mods = ((), ("59",), ("25",), ("25", "59"), ("76", "59"))
     days = (date(2024, 3, 1), date(2025, 3, 1), date(2025, 9, 1), date(2020, 6, 1))
     out = []
@@ -108,7 +111,12 @@ def _claims() -> list[Claim]:
                 j + 1,
                 Decimal(10),
                 Decimal(1),
-                CODES[(c * 5 + j * 7) % len(CODES)] if (c + j) % 9 else "",
+                # every tenth claim: codes the tables do not have (no pair is probed)
+                "99999"
+                if c % 10 == 9
+                else CODES[(c * 5 + j * 7) % len(CODES)]
+                if (c + j) % 9
+                else "",
                 modifiers=mods[(c + 3 * j) % len(mods)],
                 service_date=days[c % len(days)],
             )
