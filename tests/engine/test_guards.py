@@ -15,6 +15,7 @@ from engine import compiled, reference
 from engine import kernels as K
 from engine.batch import ClaimBatch, Interner
 from engine.compiled import CompiledPack, compile_pack
+from engine.edits import Edit
 from engine.evaluate import _batch_arrays, evaluate, finding_rows, findings
 from engine.pack import PackData
 from tests.engine.irbuild import SPAN, fref
@@ -261,6 +262,18 @@ def test_table_get_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
             assert k == sum(int(w) << q for q, w in enumerate(want)), (ln, k)
         elif not dated:
             assert k == 0
+
+
+def _evaluated(
+    pack: PackData, claims: list[Claim]
+) -> tuple[CompiledPack, Interner, ClaimBatch, list[Edit]]:
+    """The pack compiled, the claims' batch, and its edits, asserted equal to the reference's."""
+    interner = Interner()
+    cp = compile_pack(pack, interner)
+    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
+    got = evaluate([cp], batch)
+    assert got == reference.evaluate([pack], claims)
+    return cp, interner, batch, got
 
 
 def _program_ops(cp: CompiledPack, r: int) -> list[int]:

@@ -18,7 +18,12 @@ from engine.batch import ClaimBatch, Interner
 from engine.compiled import compile_pack
 from engine.evaluate import evaluate
 from engine.pack import PackData
-from tests.engine.test_guards import _kernel_equals_twin, _listed_pairs, _program_ops
+from tests.engine.test_guards import (
+    _evaluated,
+    _kernel_equals_twin,
+    _listed_pairs,
+    _program_ops,
+)
 
 CODES = ("10001", "10002", "10003", "10004", "10005", "10006")
 TABLE = """
@@ -161,12 +166,8 @@ def test_bypass_matches_reference_and_twin(pack: PackData, monkeypatch: pytest.M
     The kernel's rows equal its twin's in phase blocks of 4, and the twin with no templates (the
     per-line loops of ``list_pairs``) gives them too.
     """
-    interner = Interner()
-    cp = compile_pack(pack, interner)
     claims = _claims()
-    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
-    got = evaluate([cp], batch)
-    assert got == reference.evaluate([pack], claims)
+    cp, interner, batch, got = _evaluated(pack, claims)
     per_rule = {r.id: sum(1 for e in got if e.rule_id == r.id) for r in pack.rules.rules}
     assert per_rule.pop("B-6") == 0, per_rule  # even with "!="
     assert all(per_rule.values()), per_rule
@@ -204,13 +205,9 @@ def test_one_bypass_rule_template_path(
     """
     one = dataclasses.replace(pack.rules.rules[rule], index=0)
     alone = dataclasses.replace(pack, rules=dataclasses.replace(pack.rules, rules=(one,)))
-    interner = Interner()
-    cp = compile_pack(alone, interner)
-    assert cp.X[8][0] == 12
     claims = _claims()
-    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
-    got = evaluate([cp], batch)
-    assert got == reference.evaluate([alone], claims)
+    cp, _, batch, got = _evaluated(alone, claims)
+    assert cp.X[8][0] == 12
     assert bool(got) == (rule != 5)  # B-6 compares with the missing code: never true
     active = np.ones(batch.n_claims, dtype=np.bool_)
     args = (cp, batch, active, batch.first_date, batch.line_cols)

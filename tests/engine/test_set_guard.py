@@ -10,12 +10,10 @@ import pytest
 from claims.model import Claim, ClaimKind, Diagnosis, DiagnosisRole, ServiceLine
 from dsl.compile import compile_source
 from engine import kernels as K
-from engine import reference
-from engine.batch import ClaimBatch, Interner
+from engine.batch import Interner
 from engine.compiled import compile_pack
-from engine.evaluate import evaluate
 from engine.pack import PackData
-from tests.engine.test_guards import _kernel_equals_twin, _program_ops
+from tests.engine.test_guards import _evaluated, _kernel_equals_twin, _program_ops
 
 # a set above the scan size (bisected), with the codes the claims use spread through it
 BIG = ", ".join(f'"Q{i:02d}"' for i in range(K.SMALL_SET + 4)) + ', "I10"'
@@ -139,12 +137,8 @@ def test_set_guard_matches_reference_and_twin(monkeypatch: pytest.MonkeyPatch) -
     are unindexed line rules, left undecided by the masks).
     """
     pack = PackData.load(compile_source(RULES, file="sets.rules"))
-    interner = Interner()
-    cp = compile_pack(pack, interner)
     claims = _claims()
-    batch = ClaimBatch.build(claims, cp.fields_needed, interner)
-    got = evaluate([cp], batch)
-    assert got == reference.evaluate([pack], claims)
+    cp, interner, batch, got = _evaluated(pack, claims)
     assert {e.rule_id for e in got} == {r.id for r in pack.rules.rules}
     # not every task fires: the guards reject some
     per_rule = {r.id: sum(1 for e in got if e.rule_id == r.id) for r in pack.rules.rules}
