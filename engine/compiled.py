@@ -746,7 +746,7 @@ def _shared_pair_guard(em: _Emitter, rule: Rule, fires: list[Branch]) -> list[in
     indicator "0", or on "1" without a modifier) has two firing branches, so it had no guard and
     every ordered pair of a claim's lines ran in the interpreter, quadratic in the lines.  When
     every firing branch has a conjunct ``table.has(x, y)`` or ``table[x, y].column == constant``
-    (a present constant: the comparison is false when the row is missing) for the same table and
+    (a present code: the comparison is false when the row is missing) for the same table and
     keys, no branch can fire without the row, so the lister may list only the pairs whose row it
     finds.  The programs are unchanged: each branch still checks its own conjuncts (the lister's
     row seeds the interpreter's table memo).
@@ -763,10 +763,12 @@ def _shared_pair_guard(em: _Emitter, rule: Rule, fires: list[Branch]) -> list[in
                 keys, table = atom.keys, atom.table
             elif isinstance(atom, Compare) and atom.op is CmpOp.EQ:
                 for x, y in ((atom.left, atom.right), (atom.right, atom.left)):
+                    const = em.pack.rules.constants[y.constant] if isinstance(y, Const) else None
                     if (
                         isinstance(x, TableGet)
-                        and isinstance(y, Const)
-                        and _encode_const(em.interner, em.pack.rules.constants[y.constant]) != MISS
+                        and const is not None
+                        and const.type in _STR_TYPES  # codes: encoding cannot fail
+                        and _encode_const(em.interner, const) != MISS
                     ):
                         keys, table = x.keys, x.table
             if keys is None:
