@@ -773,13 +773,8 @@ def _shared_pair_guard(em: _Emitter, rule: Rule, fires: list[Branch]) -> list[in
                         keys, table = x.keys, x.table
             if keys is None:
                 continue
-            has = TableHas(atom.span, ValueType.BOOL, table, keys)
-            try:
-                guard, _ = _guard_atoms(em, has, _BOUND_SLOTS[rule.scope], rule.scope)
-            except _Unsupported:
-                continue
-            if guard[0] == 2:
-                got = guard
+            got = _pair_table_guard(em, table, keys, rule.scope)
+            if got is not None:
                 for k in keys:
                     assert isinstance(k, FieldRef)
                     em.field(k)  # the lister reads the key fields
@@ -788,6 +783,31 @@ def _shared_pair_guard(em: _Emitter, rule: Rule, fires: list[Branch]) -> list[in
             return [0] * 6
         found.append(got)
     return found[0]
+
+
+def _pair_table_guard(
+    em: _Emitter, table: int, keys: tuple[Expr, ...], scope: Scope
+) -> list[int] | None:
+    """Guard kind 2 when ``table`` (a pair table with a filter) is keyed by (line, other) fields.
+
+    The keys are code or text fields of the item line and of the other line, in that order.
+    """
+    if len(keys) != 2 or not em.tables.ok[table] or em.tables.T[12][table] < 0:
+        return None
+    k1, k2 = keys
+    if not (
+        isinstance(k1, FieldRef)
+        and isinstance(k2, FieldRef)
+        and scope is Scope.LINE_PAIR
+        and (k1.slot, k2.slot) == (SLOT_ITEM, SLOT_OTHER)
+        and all(
+            em.pack.rules.fields[k.field].root is FieldRoot.LINE
+            and em.pack.rules.fields[k.field].type in _STR_TYPES
+            for k in (k1, k2)
+        )
+    ):
+        return None
+    return [2, table, k1.field, k1.slot, k2.field, k2.slot]
 
 
 def _pair_atom(em: _Emitter, rule: Rule) -> int:
@@ -928,21 +948,10 @@ def _guard_atoms(
             _is_item_code(em.pack, x) for x in (atom.left, atom.right)
         ):
             continue  # the procedure-code index already checks it
-        if isinstance(atom, TableHas) and len(atom.keys) == 2 and em.tables.ok[atom.table]:
-            k1, k2 = atom.keys
-            if (
-                em.tables.T[12][atom.table] >= 0
-                and isinstance(k1, FieldRef)
-                and isinstance(k2, FieldRef)
-                and scope is Scope.LINE_PAIR
-                and (k1.slot, k2.slot) == (SLOT_ITEM, SLOT_OTHER)
-                and all(
-                    em.pack.rules.fields[k.field].root is FieldRoot.LINE
-                    and em.pack.rules.fields[k.field].type in _STR_TYPES
-                    for k in (k1, k2)
-                )
-            ):
-                got = (-1, [2, atom.table, k1.field, k1.slot, k2.field, k2.slot])
+        if isinstance(atom, TableHas):
+            pair = _pair_table_guard(em, atom.table, atom.keys, scope)
+            if pair is not None:
+                got = (-1, pair)
         elif isinstance(atom, Compare) and atom.left.type in (*_STR_TYPES, ValueType.BOOL):
             fused = em._fused_compare(atom, 1 if atom.left.type in _STR_TYPES else 2)
             if fused is not None and fused[1] in slots:
